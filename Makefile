@@ -1,0 +1,33 @@
+# Two commands for a fresh machine (README): `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+
+.PHONY: serve test check lint index clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+serve: $(STAMP)  ## set up, then start the web chat on http://127.0.0.1:7860 (offline answers)
+	$(BIN)/procurebot serve
+
+test: $(STAMP)  ## set up, then run the whole test suite
+	$(BIN)/python -m pytest
+
+index: $(STAMP)
+	$(BIN)/procurebot index
+
+lint: $(STAMP)
+	$(BIN)/ruff check index bot ui tests
+	$(BIN)/ruff format --check index bot ui tests
+	$(BIN)/mypy index bot
+
+check: lint test  ## lint, format, types and tests
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,1 @@
+"""Stage 2: retrieve passages, answer with verified citations, and the command line."""

@@ -1,0 +1,58 @@
+"""What an answer is: text with `[n]` markers and the verbatim quotes those markers cite."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Quote `n` of an answer: `text of source[start:end] == quote`."""
+
+    n: int
+    source: str  # path relative to the project root, e.g. "corpus/004_910b252cb6477a8d.txt"
+    title: str
+    kind: str
+    date: str | None
+    quote: str
+    start: int
+    end: int
+    sha256: str  # of the source file the span refers to
+    chunk_id: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    backend: str
+    model: str
+    grounded: bool
+    citations: tuple[Citation, ...] = ()
+    notices: tuple[str, ...] = ()
+    language: str = "en"
+    latency_ms: float = 0.0
+    retrieved: tuple[dict[str, Any], ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape of `procurebot ask --json`."""
+        data = asdict(self)
+        data["citations"] = [asdict(citation) for citation in self.citations]
+        data["notices"] = list(self.notices)
+        data["retrieved"] = list(self.retrieved)
+        data["latency_ms"] = round(self.latency_ms, 1)
+        return data
+
+
+def render_sources(answer: Answer) -> str:
+    """The numbered sources under an answer, as Markdown (also readable as plain text)."""
+    lines = []
+    for citation in answer.citations:
+        date = citation.date or "undated"
+        lines.append(
+            f"[{citation.n}] {citation.title} — {citation.kind}, {date} — "
+            f"{citation.source}, characters {citation.start}–{citation.end}\n"
+            f"    “{citation.quote}”"
+        )
+    return "\n".join(lines)

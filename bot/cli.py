@@ -1,0 +1,231 @@
+"""The `procurebot` command: index the corpus, ask questions, serve the web chat.
+
+Exit codes: 0 done; 1 something failed (the message says what to do); 2 bad input or usage.
+Heavy libraries are imported inside the commands, so `procurebot --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from bot.errors import ProcurebotError, QuestionError
+from bot.logs import setup_logging
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.answers import Answer
+    from bot.engine import Engine
+    from index.indexing import IndexReport
+
+logger = logging.getLogger(__name__)
+
+app = typer.Typer(
+    help="Cited answers about the Mistral Medium model line, from the documents in corpus/.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@contextmanager
+def _people_errors() -> Iterator[None]:
+    """Turn every failure into one line on stderr and an exit code; details go to the log."""
+    from pydantic import ValidationError
+
+    try:
+        yield
+    except QuestionError as exc:
+        typer.echo(f"procurebot: error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except ProcurebotError as exc:
+        logger.info("failed: %s", exc, exc_info=True)
+        typer.echo(f"procurebot: error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"PROCUREBOT_{'_'.join(map(str, error['loc'])).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        typer.echo(f"procurebot: error: invalid setting: {problems}", err=True)
+        raise typer.Exit(2) from exc
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # the last boundary: the log keeps the traceback, the user a line
+        logger.exception("unexpected failure")
+        typer.echo(
+            f"procurebot: error: unexpected failure ({type(exc).__name__}: {exc}); "
+            "the traceback is in procurebot.log in the data folder.",
+            err=True,
+        )
+        raise typer.Exit(1) from exc
+
+
+def _settings(**overrides: Any) -> Settings:
+    with _people_errors():
+        return Settings(**overrides)
+
+
+def _progress(description: str) -> Callable[[int, int], None]:
+    """A progress callback that draws a bar on a terminal once there is work to show."""
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if total == 0:
+            return
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=description, unit="chunk", file=sys.stderr,
+                              disable=None, leave=False)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+        if done >= total:
+            bar["bar"].close()
+
+    return update
+
+
+@app.command()
+def index(
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Drop the index and embed every document again.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    """Bring the index in line with corpus/: embed new and changed files, drop deleted ones."""
+    settings = _settings()
+    setup_logging(settings.data_dir, verbose)
+    with _people_errors():
+        from bot.engine import open_store, refresh_index
+        from index.embeddings import load_embedder
+
+        embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
+        store = open_store(settings, embedder, rebuild=rebuild)
+        report = refresh_index(settings, store, embedder, _progress("Embedding"))
+    typer.echo(format_report(report, settings))
+
+
+def format_report(report: IndexReport, settings: Settings) -> str:
+    lines = [
+        f"Indexed {settings.corpus_dir} with {report.embedding_model} "
+        f"in {report.seconds:.1f} s:"
+    ]
+    for label, sources in (
+        ("added", report.added),
+        ("updated", report.updated),
+        ("removed", report.removed),
+        ("unchanged", report.unchanged),
+    ):
+        names = ", ".join(sources) if sources else "-"
+        lines.append(f"  {label:<10}{len(sources):>3}  {names}")
+    lines.append(f"  {'skipped':<10}{len(report.skipped):>3}  " + (
+        "; ".join(f"{source}: {reason}" for source, reason in report.skipped) or "-"
+    ))
+    lines.append(
+        f"{report.chunks_total} chunks in the index; {report.chunks_embedded} embedded in this run."
+    )
+    return "\n".join(lines)
+
+
+@app.command()
+def ask(
+    question: Annotated[
+        str | None,
+        typer.Argument(help="The question. Without it, one question per line is read from stdin."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per answer.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    """Answer a question (or each line of stdin) with citations of the source documents."""
+    settings = _settings()
+    setup_logging(settings.data_dir, verbose)
+    if question is not None:
+        with _people_errors():
+            from bot.questions import clean_question
+
+            clean_question(question, settings.max_question_chars)  # reject before loading
+            engine = _open_engine(settings)
+            answer = engine.ask(question)
+        _print_answer(answer, as_json)
+        return
+    with _people_errors():
+        engine = _open_engine(settings)
+        failures = sum(
+            not _answer_line(engine, number, raw, as_json)
+            for number, raw in enumerate(sys.stdin.buffer, start=1)
+        )
+    if failures:
+        raise typer.Exit(1)
+
+
+def _answer_line(engine: Engine, number: int, raw: bytes, as_json: bool) -> bool:
+    """Answer one line of batch input; blank lines are skipped. False when it failed."""
+    try:
+        line = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        return _line_error(number, "", "the line is not valid UTF-8 text", as_json)
+    if not line.strip():
+        return True
+    try:
+        answer = engine.ask(line)
+    except QuestionError as exc:
+        return _line_error(number, line, str(exc), as_json)
+    _print_answer(answer, as_json)
+    return True
+
+
+def _line_error(number: int, line: str, message: str, as_json: bool) -> bool:
+    typer.echo(f"procurebot: error: line {number}: {message}", err=True)
+    if as_json:
+        typer.echo(json.dumps({"line": number, "question": line, "error": message},
+                              ensure_ascii=False))
+    return False
+
+
+def _open_engine(settings: Settings) -> Engine:
+    from bot.engine import Engine
+
+    return Engine.open(settings, _progress("Building the index (first use)"))
+
+
+def _print_answer(answer: Answer, as_json: bool) -> None:
+    from bot.answers import render_sources
+
+    for notice in answer.notices:
+        typer.echo(f"procurebot: note: {notice}", err=True)
+    if as_json:
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        return
+    typer.echo(answer.answer)
+    if answer.citations:
+        typer.echo("\nSources:\n" + render_sources(answer))
+    typer.echo("")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 7860).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    """Start the web chat."""
+    overrides = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
+    settings = _settings(**overrides)
+    setup_logging(settings.data_dir, verbose)
+    with _people_errors():
+        engine = _open_engine(settings)
+        from ui.app import serve as serve_app
+
+        serve_app(engine, settings.host, settings.port)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,41 @@
+"""Errors procurebot shows to people. Each message says what to check or do.
+
+    ProcurebotError                 (index.errors) root; caught by the CLI and the UI only
+    ├── DocumentError               (index.errors) a corpus file cannot be read
+    ├── CatalogError                (index.errors) corpus/catalog.toml is wrong
+    ├── EmbedderUnavailable         (index.errors) the embedding model cannot load here
+    ├── StoreError                  (index.errors) the vector store cannot be opened or used
+    │   └── EmbeddingModelMismatch  (index.errors) built with another model: index --rebuild
+    ├── QuestionError               a question that cannot be asked (empty, not text)
+    └── CorpusEmpty                 nothing to answer from: no readable document
+"""
+
+from __future__ import annotations
+
+from index.errors import (
+    CatalogError,
+    DocumentError,
+    EmbedderUnavailable,
+    EmbeddingModelMismatch,
+    ProcurebotError,
+    StoreError,
+)
+
+__all__ = [
+    "CatalogError",
+    "CorpusEmpty",
+    "DocumentError",
+    "EmbedderUnavailable",
+    "EmbeddingModelMismatch",
+    "ProcurebotError",
+    "QuestionError",
+    "StoreError",
+]
+
+
+class QuestionError(ProcurebotError):
+    """The question is empty once cleaned, or is not text."""
+
+
+class CorpusEmpty(ProcurebotError):
+    """The index holds no chunk and the corpus has no readable document."""

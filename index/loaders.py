@@ -1,0 +1,108 @@
+"""Turn a file's bytes into the text that is chunked and cited.
+
+For plain text and Markdown the text is the file's own text, decoded from UTF-8 and nothing
+else changed, so a citation's span `[start:end]` is a span of the file as a reader opens it.
+For HTML and PDF it is the text extracted from the file (spans refer to that text).
+"""
+
+from __future__ import annotations
+
+import io
+from html.parser import HTMLParser
+from pathlib import Path
+
+from index.errors import DocumentError
+
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+PDF_SUFFIXES = frozenset({".pdf"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+
+
+def is_supported(path: Path) -> bool:
+    return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def extracted(path: Path) -> bool:
+    """True when the cited text is extracted from the file rather than being the file's text."""
+    return path.suffix.lower() not in TEXT_SUFFIXES
+
+
+def load_text(path: Path, data: bytes) -> str:
+    """The text of a supported file; DocumentError when there is none to index."""
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        text = _decode(path, data)
+    elif suffix in HTML_SUFFIXES:
+        text = _html_text(_decode(path, data))
+    elif suffix in PDF_SUFFIXES:
+        text = _pdf_text(path, data)
+    else:
+        raise DocumentError(path.name, f"unsupported file type {suffix or '(none)'}")
+    if not text.strip():
+        raise DocumentError(path.name, "the file has no text to index")
+    return text
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if b"\x00" in data:
+        raise DocumentError(path.name, "binary data in a text file (it contains NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(
+            path.name, f"not UTF-8 text (invalid byte at offset {exc.start}); save it as UTF-8"
+        ) from exc
+
+
+class _TextExtractor(HTMLParser):
+    """Visible text of an HTML page, one line per block element."""
+
+    _SKIP = frozenset({"script", "style", "noscript", "template", "head"})
+    _BLOCK = frozenset(
+        {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+         "table", "ul", "ol", "pre", "blockquote", "header", "footer", "title"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self._skipping:
+            self._skipping -= 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def _html_text(html: str) -> str:
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _pdf_text(path: Path, data: bytes) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise DocumentError(path.name, "the PDF is encrypted; save an unprotected copy")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise DocumentError(path.name, f"not a readable PDF ({exc})") from exc
+    return "\n\n".join(page.strip() for page in pages if page.strip())
