@@ -82,8 +82,14 @@ def _progress(description: str) -> Callable[[int, int], None]:
         if total == 0:
             return
         if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=description, unit="chunk", file=sys.stderr,
-                              disable=None, leave=False)
+            bar["bar"] = tqdm(
+                total=total,
+                desc=description,
+                unit="chunk",
+                file=sys.stderr,
+                disable=None,
+                leave=False,
+            )
         bar["bar"].n = done
         bar["bar"].refresh()
         if done >= total:
@@ -114,8 +120,7 @@ def index(
 
 def format_report(report: IndexReport, settings: Settings) -> str:
     lines = [
-        f"Indexed {settings.corpus_dir} with {report.embedding_model} "
-        f"in {report.seconds:.1f} s:"
+        f"Indexed {settings.corpus_dir} with {report.embedding_model} in {report.seconds:.1f} s:"
     ]
     for label, sources in (
         ("added", report.added),
@@ -125,9 +130,10 @@ def format_report(report: IndexReport, settings: Settings) -> str:
     ):
         names = ", ".join(sources) if sources else "-"
         lines.append(f"  {label:<10}{len(sources):>3}  {names}")
-    lines.append(f"  {'skipped':<10}{len(report.skipped):>3}  " + (
-        "; ".join(f"{source}: {reason}" for source, reason in report.skipped) or "-"
-    ))
+    lines.append(
+        f"  {'skipped':<10}{len(report.skipped):>3}  "
+        + ("; ".join(f"{source}: {reason}" for source, reason in report.skipped) or "-")
+    )
     lines.append(
         f"{report.chunks_total} chunks in the index; {report.chunks_embedded} embedded in this run."
     )
@@ -140,7 +146,9 @@ def ask(
         str | None,
         typer.Argument(help="The question. Without it, one question per line is read from stdin."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per answer.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per answer.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
 ) -> None:
     """Answer a question (or each line of stdin) with citations of the source documents."""
@@ -184,8 +192,9 @@ def _answer_line(engine: Engine, number: int, raw: bytes, as_json: bool) -> bool
 def _line_error(number: int, line: str, message: str, as_json: bool) -> bool:
     typer.echo(f"procurebot: error: line {number}: {message}", err=True)
     if as_json:
-        typer.echo(json.dumps({"line": number, "question": line, "error": message},
-                              ensure_ascii=False))
+        typer.echo(
+            json.dumps({"line": number, "question": line, "error": message}, ensure_ascii=False)
+        )
     return False
 
 

@@ -1,6 +1,6 @@
 """The answering engine: settings in, cited answers out. The CLI and the web chat both use it.
 
-    corpus ──scan──> index (chunks + vectors in Chroma) ──retrieve──> passages ──answer──> Answer
+corpus ──scan──> index (chunks + vectors in Chroma) ──retrieve──> passages ──answer──> Answer
 """
 
 from __future__ import annotations
@@ -77,7 +77,10 @@ class Engine:
         )
         logger.info(
             "answered: backend=%s latency=%.0fms passages=%d grounded=%s",
-            answer.backend, answer.latency_ms, len(passages), answer.grounded,
+            answer.backend,
+            answer.latency_ms,
+            len(passages),
+            answer.grounded,
         )
         return answer
 

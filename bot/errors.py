@@ -1,13 +1,13 @@
 """Errors procurebot shows to people. Each message says what to check or do.
 
-    ProcurebotError                 (index.errors) root; caught by the CLI and the UI only
-    ├── DocumentError               (index.errors) a corpus file cannot be read
-    ├── CatalogError                (index.errors) corpus/catalog.toml is wrong
-    ├── EmbedderUnavailable         (index.errors) the embedding model cannot load here
-    ├── StoreError                  (index.errors) the vector store cannot be opened or used
-    │   └── EmbeddingModelMismatch  (index.errors) built with another model: index --rebuild
-    ├── QuestionError               a question that cannot be asked (empty, not text)
-    └── CorpusEmpty                 nothing to answer from: no readable document
+ProcurebotError                 (index.errors) root; caught by the CLI and the UI only
+├── DocumentError               (index.errors) a corpus file cannot be read
+├── CatalogError                (index.errors) corpus/catalog.toml is wrong
+├── EmbedderUnavailable         (index.errors) the embedding model cannot load here
+├── StoreError                  (index.errors) the vector store cannot be opened or used
+│   └── EmbeddingModelMismatch  (index.errors) built with another model: index --rebuild
+├── QuestionError               a question that cannot be asked (empty, not text)
+└── CorpusEmpty                 nothing to answer from: no readable document
 """
 
 from __future__ import annotations

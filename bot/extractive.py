@@ -119,8 +119,10 @@ class ExtractiveAnswerer:
         language = guess_language(question)
         best_passage = max((p.similarity for p in passages), default=0.0)
         ranked = self._rank(question, question_vector, passages)
-        if best_passage < MIN_PASSAGE_SIMILARITY or not ranked or (
-            ranked[0].score < MIN_SENTENCE_SCORE
+        if (
+            best_passage < MIN_PASSAGE_SIMILARITY
+            or not ranked
+            or (ranked[0].score < MIN_SENTENCE_SCORE)
         ):
             return Answer(
                 question=question,
@@ -158,8 +160,7 @@ class ExtractiveAnswerer:
         items = [
             item
             for item in candidates.values()
-            if not asked
-            or asked_families & families_mentioned(f"{item[0].context} {item[0].text}")
+            if not asked or asked_families & families_mentioned(f"{item[0].context} {item[0].text}")
         ]
         vectors = self._vectors([f"{s.context}: {s.text}" for s, _ in items])
         weights = {term: self._idf(term) for term in terms(question)}
@@ -201,8 +202,10 @@ def split_sentences(chunk: Chunk) -> list[Sentence]:
             continue
         for begin, end in _sentence_spans(line.group()):
             text = line.group()[begin:end]
-            if len(text) >= MIN_SENTENCE_CHARS and any(ch.isalpha() for ch in text) and _is_claim(
-                text
+            if (
+                len(text) >= MIN_SENTENCE_CHARS
+                and any(ch.isalpha() for ch in text)
+                and _is_claim(text)
             ):
                 start = chunk.start + line.start() + begin
                 context = f"{chunk.title} — {heading}" if heading else chunk.title

@@ -36,8 +36,6 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path | None:
     except OSError:
         return None
     file_handler.setLevel(logging.INFO)
-    file_handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(file_handler)
     return path

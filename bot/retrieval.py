@@ -28,10 +28,83 @@ CANDIDATES = 20  # how deep each ranking is read before fusion
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _STOPWORDS = frozenset(
-    "a an the and or of to in on at for with by from as is are was were be been being it its "
-    "this that these those what which who whom whose how when where why does do did can could "
-    "should would will shall may might must i we you he she they our your their there here "
-    "about into than then so if not no yes any all per still also just".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "by",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "how",
+        "when",
+        "where",
+        "why",
+        "does",
+        "do",
+        "did",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "i",
+        "we",
+        "you",
+        "he",
+        "she",
+        "they",
+        "our",
+        "your",
+        "their",
+        "there",
+        "here",
+        "about",
+        "into",
+        "than",
+        "then",
+        "so",
+        "if",
+        "not",
+        "no",
+        "yes",
+        "any",
+        "all",
+        "per",
+        "still",
+        "also",
+        "just",
+    ]
 )
 _stemmer = snowballstemmer.stemmer("english")
 
@@ -88,9 +161,7 @@ class HybridRetriever:
     def embed_question(self, question: str) -> list[float]:
         return self._embedder.embed_query(question)
 
-    def retrieve(
-        self, question: str, k: int, vector: list[float] | None = None
-    ) -> list[Passage]:
+    def retrieve(self, question: str, k: int, vector: list[float] | None = None) -> list[Passage]:
         """The `k` best passages; `vector` is the question's embedding when already computed."""
         vector = vector if vector is not None else self.embed_question(question)
         by_vector = self._store.search(vector, CANDIDATES)
@@ -113,7 +184,7 @@ class HybridRetriever:
             for cid, chunk in chunks.items()
         ]
         fused.sort(key=lambda p: (-p.score, -p.similarity, p.chunk.source, p.chunk.index))
-        return fused[:k]
+        return _diverse(fused, k)
 
     def _keyword_search(self, question: str, k: int) -> list[Chunk]:
         with self._lock:
@@ -129,6 +200,28 @@ class HybridRetriever:
         """Cosine similarity for keyword-only hits, from their stored vectors."""
         stored = self._store.vectors([chunk.id for chunk in chunks])
         return {cid: _cosine(vector, other) for cid, other in stored.items()}
+
+
+def _diverse(ranked: list[Passage], k: int) -> list[Passage]:
+    """The top `k`, with no source taking more than half the places while others qualify.
+
+    One long document that repeats the question's words must not crowd out the others:
+    sources that disagree should all be in front of the answerer.
+    """
+    cap = max(2, k // 2)
+    kept: list[Passage] = []
+    held_back: list[Passage] = []
+    per_source: dict[str, int] = {}
+    for passage in ranked:
+        source = passage.chunk.source
+        if per_source.get(source, 0) < cap:
+            per_source[source] = per_source.get(source, 0) + 1
+            kept.append(passage)
+        else:
+            held_back.append(passage)
+        if len(kept) == k:
+            return kept
+    return kept + held_back[: k - len(kept)]
 
 
 def _rrf(rank: int | None) -> float:

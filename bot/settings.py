@@ -33,9 +33,7 @@ class Settings(BaseSettings):
         "all-MiniLM-L6-v2-onnx-int8), or one of those two names.",
     )
     embedding_threads: int = Field(default=2, ge=1, le=64, description="CPU threads for embedding.")
-    top_k: int = Field(
-        default=8, ge=1, le=50, description="Passages retrieved for each question."
-    )
+    top_k: int = Field(default=8, ge=1, le=50, description="Passages retrieved for each question.")
     max_question_chars: int = Field(
         default=2000,
         ge=50,

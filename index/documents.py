@@ -74,32 +74,34 @@ def read_document(path: Path, corpus_dir: Path, catalog: dict[str, dict[str, str
         raise DocumentError(relative, f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB")
     data = path.read_bytes()
     text = load_text(path, data)
+    source = source_of(path, corpus_dir)
+    sha256 = hashlib.sha256(data).hexdigest()
     entry = catalog.get(relative)
-    common = {
-        "source": source_of(path, corpus_dir),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "text": text,
-        "extracted": extracted(path),
-    }
     if entry is not None:
         return Document(
+            source=source,
             title=entry["title"],
             kind=entry["kind"],
             date=entry.get("date"),
             date_basis=entry.get("date_basis", "from the catalog"),
             language=entry.get("language", "en"),
+            sha256=sha256,
+            text=text,
             catalogued=True,
-            **common,
+            extracted=extracted(path),
         )
     newest = newest_date(text)
     return Document(
+        source=source,
         title=derive_title(text, path),
         kind="other",
         date=newest,
         date_basis="derived: the newest date the text mentions" if newest else "",
         language=guess_language(text),
+        sha256=sha256,
+        text=text,
         catalogued=False,
-        **common,
+        extracted=extracted(path),
     )
 
 
@@ -133,9 +135,9 @@ def _corpus_files(corpus_dir: Path) -> Iterator[Path]:
         relative = path.relative_to(corpus_dir)
         if any(part.startswith((".", "_")) for part in relative.parts):
             continue
-        if path.is_file() and not path.is_symlink() and path.name != CATALOG_NAME:
-            if is_supported(path):
-                yield path
+        regular = path.is_file() and not path.is_symlink()
+        if regular and path.name != CATALOG_NAME and is_supported(path):
+            yield path
 
 
 def derive_title(text: str, path: Path) -> str:
@@ -149,10 +151,20 @@ def derive_title(text: str, path: Path) -> str:
 _MONTHS = {
     name: number
     for number, names in enumerate(
-        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-         ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-         ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-         ("december", "dec")],
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
         start=1,
     )
     for name in names

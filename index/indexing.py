@@ -83,8 +83,12 @@ def update_index(
     )
     logger.info(
         "indexed: %d added, %d updated, %d removed, %d unchanged, %d skipped; %d chunks embedded",
-        len(report.added), len(report.updated), len(report.removed), len(report.unchanged),
-        len(report.skipped), report.chunks_embedded,
+        len(report.added),
+        len(report.updated),
+        len(report.removed),
+        len(report.unchanged),
+        len(report.skipped),
+        report.chunks_embedded,
     )
     return report
 

@@ -60,8 +60,29 @@ class _TextExtractor(HTMLParser):
 
     _SKIP = frozenset({"script", "style", "noscript", "template", "head"})
     _BLOCK = frozenset(
-        {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
-         "table", "ul", "ol", "pre", "blockquote", "header", "footer", "title"}
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "tr",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "section",
+            "article",
+            "table",
+            "ul",
+            "ol",
+            "pre",
+            "blockquote",
+            "header",
+            "footer",
+            "title",
+        }
     )
 
     def __init__(self) -> None:

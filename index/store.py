@@ -47,7 +47,9 @@ class ChunkStore:
         self.embedding_model = embedding_model
 
     @classmethod
-    def open(cls, path: Path, embedding_model: str, dim: int, *, rebuild: bool = False) -> ChunkStore:
+    def open(
+        cls, path: Path, embedding_model: str, dim: int, *, rebuild: bool = False
+    ) -> ChunkStore:
         """Open (creating if needed) the store at `path` for vectors of `embedding_model`."""
         client = _client(path)
         try:

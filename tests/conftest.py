@@ -1,0 +1,93 @@
+"""Shared fixtures: the real corpus indexed once per session with the real model and Chroma."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+from bot.settings import PROJECT_ROOT, Settings
+
+CORPUS = PROJECT_ROOT / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's settings or key."""
+    for name in list(os.environ):
+        if name.startswith(("PROCUREBOT_", "MISTRAL_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir, corpus_dir=CORPUS)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Engine:
+    """The shipped corpus, indexed on first use exactly as `procurebot ask` does."""
+    return Engine.open(settings)
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    """A corpus folder of three short documents that a test may change."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "alpha.md").write_text(
+        "# Alpha pricing\n\nAlpha costs $3 per million input tokens.\n", encoding="utf-8"
+    )
+    (corpus / "beta.txt").write_text(
+        "Beta runs on-prem on two GPUs.\nIt was released on March 3, 2025.\n", encoding="utf-8"
+    )
+    shutil.copy(CORPUS / "004_910b252cb6477a8d.txt", corpus / "vendor.txt")
+    return corpus
+
+
+def run_cli(
+    *args: str,
+    data_dir: Path,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the installed `procurebot` console script as a user would."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PROCUREBOT_", "MISTRAL_"))
+    }
+    environment["PROCUREBOT_DATA_DIR"] = str(data_dir)
+    environment.update(env or {})
+    executable = Path(sys.executable).with_name("procurebot")
+    return subprocess.run(
+        [str(executable), *args],
+        input=stdin,
+        capture_output=True,
+        env=environment,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def cli(engine: Engine, data_dir: Path) -> Iterator[object]:
+    """`procurebot` against the session's index (already built by the engine fixture)."""
+
+    def call(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None):
+        return run_cli(*args, data_dir=data_dir, stdin=stdin, env=env)
+
+    yield call

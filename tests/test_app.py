@@ -1,0 +1,55 @@
+"""The web chat, launched for real on 127.0.0.1 and driven through gradio_client."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+from gradio_client import Client
+
+from bot.engine import Engine
+from ui.app import launch
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def client(engine: Engine) -> Iterator[Client]:
+    port = _free_port()
+    app = launch(engine, "127.0.0.1", port, block=False)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
+    finally:
+        app.close()
+
+
+def test_ask_endpoint_answers_with_citations(client: Client) -> None:
+    markdown, citations = client.predict(
+        "What does Mistral Medium 3 cost per million output tokens?", api_name="/ask"
+    )
+    assert "**Sources**" in markdown and "[1]" in markdown
+    assert citations and {"n", "source", "quote", "start", "end"} <= set(citations[0])
+    assert any("$2" in c["quote"] for c in citations)
+    for citation in citations:
+        assert citation["quote"] in markdown
+
+
+def test_ask_endpoint_says_when_the_documents_do_not_answer(client: Client) -> None:
+    markdown, citations = client.predict("Who won the 2022 FIFA World Cup?", api_name="/ask")
+    assert citations == []
+    assert "do not answer" in markdown
+
+
+def test_an_empty_question_is_an_error_message(client: Client) -> None:
+    with pytest.raises(Exception, match="The question is empty"):
+        client.predict("  \x00 ", api_name="/ask")
+
+
+def test_only_the_named_endpoint_is_public(client: Client) -> None:
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert list(endpoints) == ["/ask"]

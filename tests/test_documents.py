@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import PROJECT_ROOT
+from index.documents import KINDS, newest_date, read_catalog, scan_corpus
+from index.errors import CatalogError
+
+CORPUS = PROJECT_ROOT / "corpus"
+SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
+
+SHIPPED = {
+    "000_40b7060ec07b0b2b.txt": ("news", "2026-04-11"),
+    "001_72ad3820649f10bd.txt": ("model-directory", "2026-04-28"),
+    "002_f67bddd3a88b2c10.txt": ("model-directory", "2026-04"),
+    "003_fd62f072a622793a.txt": ("community", "2026-05-29"),
+    "004_910b252cb6477a8d.txt": ("vendor-docs", "2025-05"),
+}
+
+
+def test_the_shipped_corpus_is_catalogued_with_kind_date_and_language() -> None:
+    scan = scan_corpus(CORPUS)
+    assert not scan.problems
+    by_name = {Path(d.source).name: d for d in scan.documents}
+    assert set(by_name) == set(SHIPPED)
+    for name, (kind, date) in SHIPPED.items():
+        document = by_name[name]
+        assert document.source == f"corpus/{name}"
+        assert (document.kind, document.date, document.language) == (kind, date, "en")
+        assert document.catalogued and document.title and document.date_basis
+        assert document.text == (CORPUS / name).read_bytes().decode("utf-8")
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds is not beside this checkout")
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_corpus_files_are_byte_identical_to_the_seeds(name: str) -> None:
+    assert (CORPUS / name).read_bytes() == (SEEDS / name).read_bytes()
+
+
+def test_an_uncatalogued_file_gets_metadata_derived_from_its_text(tmp_path: Path) -> None:
+    (tmp_path / "contract.md").write_text(
+        "# Framework contract with Mistral AI\n\nSigned on 12 March 2026, renewed 2026-09-01.\n"
+        "Le prix est fixé pour la durée du contrat.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "avis.txt").write_text(
+        "Les données sont hébergées dans l'Union européenne et le modèle est disponible.",
+        encoding="utf-8",
+    )
+    documents = {Path(d.source).name: d for d in scan_corpus(tmp_path).documents}
+    contract = documents["contract.md"]
+    assert contract.title == "Framework contract with Mistral AI"
+    assert (contract.kind, contract.date, contract.catalogued) == ("other", "2026-09-01", False)
+    assert documents["avis.txt"].language == "fr"
+
+
+def test_html_is_indexed_as_its_visible_text(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>T</title><script>alert('x')</script></head>"
+        "<body><h1>Prices</h1><p>Medium costs &euro;2 per million tokens.</p></body></html>",
+        encoding="utf-8",
+    )
+    (document,) = scan_corpus(tmp_path).documents
+    assert "Medium costs €2 per million tokens." in document.text
+    assert "alert" not in document.text
+    assert document.extracted
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary"),
+        ("latin1.txt", "Préférence tarifaire".encode("latin-1"), "not UTF-8"),
+        ("empty.md", b"   \n\n", "no text"),
+        ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "PDF"),
+    ],
+)
+def test_unreadable_files_are_reported_not_indexed(
+    tmp_path: Path, name: str, data: bytes, reason: str
+) -> None:
+    (tmp_path / name).write_bytes(data)
+    (tmp_path / "good.txt").write_text("A readable document.", encoding="utf-8")
+    scan = scan_corpus(tmp_path)
+    assert [Path(d.source).name for d in scan.documents] == ["good.txt"]
+    (problem,) = scan.problems
+    assert problem.path.endswith(name)
+    assert reason in problem.reason
+
+
+def test_hidden_files_and_the_catalog_are_not_documents(tmp_path: Path) -> None:
+    (tmp_path / ".draft.txt").write_text("secret draft", encoding="utf-8")
+    (tmp_path / "catalog.toml").write_text("", encoding="utf-8")
+    (tmp_path / "notes.csv").write_text("a,b", encoding="utf-8")
+    assert scan_corpus(tmp_path).documents == ()
+
+
+@pytest.mark.parametrize(
+    "catalog",
+    [
+        '[documents."a.txt"]\nkind = "news"\n',  # no title
+        '[documents."a.txt"]\ntitle = "A"\nkind = "blog"\n',  # unknown kind
+        '[documents."a.txt"]\ntitle = "A"\nkind = "news"\ndate = "April 2026"\n',
+        "[documents\n",  # not TOML
+    ],
+)
+def test_a_wrong_catalog_entry_is_a_clear_error(tmp_path: Path, catalog: str) -> None:
+    path = tmp_path / "catalog.toml"
+    path.write_text(catalog, encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"catalog\.toml"):
+        read_catalog(path)
+
+
+def test_catalog_kinds_are_the_documented_ones() -> None:
+    kinds = {entry["kind"] for entry in read_catalog(CORPUS / "catalog.toml").values()}
+    assert kinds <= set(KINDS)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("deprecated on November 30, 2024 and retired on June 16, 2025", "2025-06-16"),
+        ("Released 2023-12-11; see 2026-02-30 (invalid)", "2023-12-11"),
+        ("Signed 3 Sept 2024", "2024-09-03"),
+        ("no dates here, only 2024", None),
+    ],
+)
+def test_newest_date(text: str, expected: str | None) -> None:
+    assert newest_date(text) == expected

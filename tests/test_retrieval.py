@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+from bot.retrieval import terms
+
+
+def test_terms_fold_case_accents_and_stems() -> None:
+    assert terms("Prices of Mistral-Medium-2312, version 3.1!") == [
+        "price",
+        "mistral",
+        "medium",
+        "2312",
+        "version",
+        "3.1",
+    ]
+    assert terms("Coûté") == ["cout"]  # accents folded, then stemmed
+
+
+@pytest.mark.parametrize(
+    ("question", "source"),
+    [
+        ("mistral-medium-2312 retired", "corpus/001_72ad3820649f10bd.txt"),
+        (
+            "What are the input and output prices per million tokens?",
+            "corpus/004_910b252cb6477a8d.txt",
+        ),
+        ("KYC in Belgium", "corpus/003_fd62f072a622793a.txt"),
+        (
+            "Où les données sont-elles traitées sur site chez BNP Paribas ?",
+            "corpus/003_fd62f072a622793a.txt",
+        ),
+    ],
+)
+def test_hybrid_retrieval_finds_the_passage(engine: Engine, question: str, source: str) -> None:
+    passages = engine.retriever.retrieve(question, 5)
+    assert source in {p.chunk.source for p in passages}
+    sources = [p.chunk.source for p in passages]
+    assert max(sources.count(s) for s in sources) <= 2, "no source crowds out the others"
+    assert all(-1.0 <= p.similarity <= 1.0 for p in passages)
+
+
+def test_exact_identifiers_are_found_by_keywords(engine: Engine) -> None:
+    (best, *_) = engine.retriever.retrieve("mistral-medium-2505", 5)
+    assert best.keyword_rank == 1
+    assert "mistral-medium-2505" in best.chunk.text
