@@ -44,7 +44,7 @@ class Engine:
         self.settings = settings
         self.store = store
         self.retriever = HybridRetriever(store, embedder)
-        self.answerer = ExtractiveAnswerer(embedder, model_name(embedder), self.retriever.idf)
+        self.answerer = ExtractiveAnswerer(model_name(embedder), self.retriever.idf)
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None) -> Engine:
@@ -66,9 +66,9 @@ class Engine:
         """Answer one question; QuestionError when it is empty once cleaned."""
         started = time.perf_counter()
         question = clean_question(raw_question, self.settings.max_question_chars)
-        vector = self.retriever.embed_question(question.text)
-        passages = self.retriever.retrieve(question.text, self.settings.top_k, vector)
-        answer = self.answerer.answer(question.text, vector, passages)
+        retrieval = self.retriever.retrieve_with_sentences(question.text, self.settings.top_k)
+        passages = retrieval.passages
+        answer = self.answerer.answer(retrieval)
         answer = replace(
             answer,
             notices=question.notices + answer.notices,

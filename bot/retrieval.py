@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 from rank_bm25 import BM25Okapi
 
 from index.chunking import Chunk
-from index.store import ChunkStore
+from index.store import ChunkStore, StoredSentence
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +128,31 @@ class Passage:
     keyword_rank: int | None  # 1-based rank among BM25 results, None if not among them
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, quotable in an answer."""
+
+    sentence: StoredSentence
+    vector: list[float]
+    passage: Passage  # the best-ranked passage the sentence lies in
+    rank: int  # that passage's 1-based rank
+
+    @property
+    def context(self) -> str:
+        title = self.passage.chunk.title
+        return f"{title} — {self.sentence.heading}" if self.sentence.heading else title
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What retrieval found for one question."""
+
+    question: str
+    vector: list[float]
+    passages: list[Passage]
+    candidates: list[Candidate]
+
+
 class HybridRetriever:
     """Retrieves passages from the store; keyword statistics are built once per index version."""
 
@@ -185,6 +210,27 @@ class HybridRetriever:
         ]
         fused.sort(key=lambda p: (-p.score, -p.similarity, p.chunk.source, p.chunk.index))
         return _diverse(fused, k)
+
+    def retrieve_with_sentences(self, question: str, k: int) -> Retrieval:
+        """The passages and every indexed sentence that lies in them."""
+        vector = self.embed_question(question)
+        passages = self.retrieve(question, k, vector)
+        return Retrieval(question, vector, passages, self.candidates(passages))
+
+    def candidates(self, passages: list[Passage]) -> list[Candidate]:
+        stored = self._store.sentences_of([p.chunk.source for p in passages])
+        found: dict[tuple[str, int], Candidate] = {}
+        for rank, passage in enumerate(passages, start=1):
+            chunk = passage.chunk
+            for sentence, vector in stored:
+                inside = sentence.source == chunk.source and (
+                    chunk.start <= sentence.start < chunk.end
+                )
+                if inside and (sentence.source, sentence.start) not in found:
+                    found[(sentence.source, sentence.start)] = Candidate(
+                        sentence, vector, passage, rank
+                    )
+        return list(found.values())
 
     def _keyword_search(self, question: str, k: int) -> list[Chunk]:
         with self._lock:

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from index.documents import Document
+from index.sentences import SPLITTER_SIGNATURE
 
 CHUNK_SIZE = 800
 CHUNK_OVERLAP = 120
 SEPARATORS = ["\n# ", "\n## ", "\n### ", "\n#### ", "\n\n", "\n", ". ", "; ", ", ", " ", ""]
 # Changes whenever chunk boundaries would change, so that the index re-chunks every document.
-CHUNKER_SIGNATURE = f"recursive-v1/{CHUNK_SIZE}/{CHUNK_OVERLAP}/{'|'.join(SEPARATORS)}"
+CHUNKER_SIGNATURE = (
+    f"recursive-v1/{CHUNK_SIZE}/{CHUNK_OVERLAP}/{'|'.join(SEPARATORS)}/{SPLITTER_SIGNATURE}"
+)
 
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 
@@ -50,7 +53,7 @@ class Chunk:
 
 
 def document_key(document: Document) -> str:
-    """Identifies one version of one document under one chunker."""
+    """Identifies one version of one document under one chunker and sentence splitter."""
     raw = f"{document.source}\0{document.sha256}\0{CHUNKER_SIGNATURE}"
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 

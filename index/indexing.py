@@ -19,13 +19,14 @@ from langchain_core.embeddings import Embeddings
 
 from index.chunking import chunk_document, document_key
 from index.documents import CorpusScan, Document
-from index.store import ChunkStore
+from index.sentences import Sentence, embedding_text, split_sentences
+from index.store import ChunkStore, StoredSentence
 
 logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 16
 
-Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
 
 @dataclass(frozen=True)
@@ -99,20 +100,46 @@ def _embed_documents(
     embedder: Embeddings,
     progress: Progress | None,
 ) -> int:
-    """Embed each document's chunks, then swap them in for its old ones; returns the count."""
-    chunked = [(document, chunk_document(document)) for document in documents]
-    total = sum(len(chunks) for _, chunks in chunked)
-    done = 0
-    if progress:
-        progress(done, total)
-    for document, chunks in chunked:
-        vectors: list[list[float]] = []
-        for begin in range(0, len(chunks), EMBED_BATCH):
-            batch = chunks[begin : begin + EMBED_BATCH]
-            vectors.extend(embedder.embed_documents([chunk.embedding_text() for chunk in batch]))
-            done += len(batch)
-            if progress:
-                progress(done, total)
+    """Embed each document's chunks and sentences, then swap them in for its old ones.
+
+    Returns the number of chunks embedded. The chunks are written last: a document whose
+    chunks are all present is complete.
+    """
+    work = [(d, chunk_document(d), split_sentences(d)) for d in documents]
+    total = sum(len(chunks) + len(sentences) for _, chunks, sentences in work)
+    counter = _Counter(total, progress)
+    for document, chunks, sentences in work:
+        chunk_vectors = counter.embed(embedder, [chunk.embedding_text() for chunk in chunks])
+        sentence_vectors = counter.embed(
+            embedder, [embedding_text(s, document.text, document.title) for s in sentences]
+        )
         store.delete_source(document.source)
-        store.add(chunks, vectors)
-    return total
+        store.add_sentences(document_key(document), _stored(document, sentences), sentence_vectors)
+        store.add(chunks, chunk_vectors)
+    return sum(len(chunks) for _, chunks, _ in work)
+
+
+def _stored(document: Document, sentences: list[Sentence]) -> list[StoredSentence]:
+    return [
+        StoredSentence(document.source, s.start, s.end, s.heading, document.text[s.start : s.end])
+        for s in sentences
+    ]
+
+
+class _Counter:
+    """Embeds in batches and reports progress over the whole run."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+        if progress:
+            progress(0, total)
+
+    def embed(self, embedder: Embeddings, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for begin in range(0, len(texts), EMBED_BATCH):
+            batch = texts[begin : begin + EMBED_BATCH]
+            vectors.extend(embedder.embed_documents(batch))
+            self.done += len(batch)
+            if self.progress:
+                self.progress(self.done, self.total)
+        return vectors

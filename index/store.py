@@ -22,6 +22,18 @@ from index.errors import EmbeddingModelMismatch, StoreError
 logger = logging.getLogger(__name__)
 
 COLLECTION = "procurebot_chunks"
+SENTENCES = "procurebot_sentences"
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    """A quotable sentence of a document: its text is `document text[start:end]`."""
+
+    source: str
+    start: int
+    end: int
+    heading: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -42,8 +54,9 @@ class StoredDocument:
 class ChunkStore:
     """Chunks of the corpus with their embeddings, in a Chroma collection on disk."""
 
-    def __init__(self, collection: Any, embedding_model: str) -> None:
+    def __init__(self, collection: Any, sentences: Any, embedding_model: str) -> None:
         self._collection = collection
+        self._sentences = sentences
         self.embedding_model = embedding_model
 
     @classmethod
@@ -52,24 +65,31 @@ class ChunkStore:
     ) -> ChunkStore:
         """Open (creating if needed) the store at `path` for vectors of `embedding_model`."""
         client = _client(path)
+        metadata = {"embedding_model": embedding_model, "dim": dim}
         try:
-            if rebuild and COLLECTION in {c.name for c in client.list_collections()}:
-                client.delete_collection(COLLECTION)
-            collection = client.get_or_create_collection(
-                COLLECTION,
-                embedding_function=None,
-                metadata={"embedding_model": embedding_model, "dim": dim},
-                configuration={"hnsw": {"space": "cosine"}},
+            existing = {c.name for c in client.list_collections()}
+            for name in (COLLECTION, SENTENCES):
+                if rebuild and name in existing:
+                    client.delete_collection(name)
+            collection, sentences = (
+                client.get_or_create_collection(
+                    name,
+                    embedding_function=None,
+                    metadata=metadata,
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+                for name in (COLLECTION, SENTENCES)
             )
         except (sqlite3.Error, ValueError, RuntimeError) as exc:
             raise StoreError(
                 f"The index at {path} cannot be opened ({exc}): "
                 "run `procurebot index --rebuild` to rebuild it."
             ) from exc
-        stored = (collection.metadata or {}).get("embedding_model")
-        if stored != embedding_model:
-            raise EmbeddingModelMismatch(str(stored), embedding_model)
-        return cls(collection, embedding_model)
+        for opened in (collection, sentences):
+            stored = (opened.metadata or {}).get("embedding_model")
+            if stored != embedding_model:
+                raise EmbeddingModelMismatch(str(stored), embedding_model)
+        return cls(collection, sentences, embedding_model)
 
     def count(self) -> int:
         return int(self._collection.count())
@@ -87,7 +107,46 @@ class ChunkStore:
             documents[source] = StoredDocument(source, sha256, key, n_chunks, count)
         return documents
 
+    def add_sentences(
+        self, key: str, sentences: Sequence[StoredSentence], vectors: Sequence[Sequence[float]]
+    ) -> None:
+        """Store a document version's sentences (`key` as for its chunks)."""
+        if not sentences:
+            return
+        self._sentences.upsert(
+            ids=[f"{key}:s{s.start}-{s.end}" for s in sentences],
+            embeddings=[list(vector) for vector in vectors],
+            documents=[s.text for s in sentences],
+            metadatas=[
+                {"source": s.source, "start": s.start, "end": s.end, "heading": s.heading}
+                for s in sentences
+            ],
+        )
+
+    def sentences_of(self, sources: Sequence[str]) -> list[tuple[StoredSentence, list[float]]]:
+        """Every stored sentence of the given documents, with its vector."""
+        if not sources:
+            return []
+        result = self._sentences.get(
+            where={"source": {"$in": sorted(set(sources))}},
+            include=["documents", "metadatas", "embeddings"],
+        )
+        embeddings = result["embeddings"] if result["embeddings"] is not None else []
+        return [
+            (
+                StoredSentence(
+                    str(meta["source"]), int(meta["start"]), int(meta["end"]),
+                    str(meta["heading"]), text,
+                ),
+                [float(x) for x in vector],
+            )
+            for text, meta, vector in zip(
+                result["documents"] or [], result["metadatas"] or [], embeddings, strict=True
+            )
+        ]
+
     def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        """Store chunks; a document's chunks are written last, as the mark that it is complete."""
         if not chunks:
             return
         self._collection.upsert(
@@ -99,6 +158,7 @@ class ChunkStore:
 
     def delete_source(self, source: str) -> None:
         self._collection.delete(where={"source": source})
+        self._sentences.delete(where={"source": source})
 
     def chunks(self) -> list[Chunk]:
         """Every chunk, in corpus order."""

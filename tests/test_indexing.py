@@ -43,12 +43,15 @@ def test_add_unchanged_modify_delete(tmp_path: Path, small_corpus: Path, embedde
     assert third.chunks_embedded == 1
     texts = [c.text for c in store.chunks() if c.source == "corpus/beta.txt"]
     assert texts == ["Beta now runs on eight GPUs."]
+    sentences = [s.text for s, _ in store.sentences_of(["corpus/beta.txt"])]
+    assert sentences == ["Beta now runs on eight GPUs."], "old sentences are gone"
 
     (small_corpus / "alpha.md").unlink()
     fourth = refresh_index(settings, store, embedder)
     assert fourth.removed == ("corpus/alpha.md",)
     assert fourth.chunks_embedded == 0
     assert all(c.source != "corpus/alpha.md" for c in store.chunks())
+    assert store.sentences_of(["corpus/alpha.md"]) == []
     assert store.count() == first.chunks_total - 1  # alpha was one chunk; beta stayed one
 
 

@@ -25,7 +25,7 @@ EXAMPLES = [
     "Can Mistral Medium 3 be self-hosted, and on how many GPUs?",
     "Which clouds offer Mistral Medium 3.1?",
     "Is mistral-medium-2312 still available?",
-    "Peut-on héberger Mistral Medium 3 sur nos propres serveurs ?",
+    "Combien coûte Mistral Medium 3 par million de jetons de sortie ?",
 ]
 # Concurrent answers; embedding is CPU-bound and serialised, so more would only queue inside.
 CONCURRENCY = 4
