@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from index.documents import Document
 
-SPLITTER_SIGNATURE = "sentences-v1"
+SPLITTER_SIGNATURE = "sentences-v2"
 MIN_SENTENCE_CHARS = 12
 MAX_QUOTE_CHARS = 400
 
@@ -86,4 +86,5 @@ def _quotable(text: str) -> bool:
     if text.rstrip().endswith("?"):
         return False
     has_value = any(ch.isdigit() for ch in text) or ":" in text or "|" in text
-    return len(text.split()) > 6 or has_value
+    ends_like_a_sentence = text.rstrip('"”’)').endswith((".", "!"))
+    return len(text.split()) > 6 or has_value or ends_like_a_sentence

@@ -135,8 +135,11 @@ class ChunkStore:
         return [
             (
                 StoredSentence(
-                    str(meta["source"]), int(meta["start"]), int(meta["end"]),
-                    str(meta["heading"]), text,
+                    str(meta["source"]),
+                    int(meta["start"]),
+                    int(meta["end"]),
+                    str(meta["heading"]),
+                    text,
                 ),
                 [float(x) for x in vector],
             )

@@ -29,12 +29,14 @@ def test_sentences_drop_list_marks_and_keep_their_heading() -> None:
         "- **Input:** $0.4 per million tokens\n"
         "1. **Output:** $2 per million tokens\n"
         "Is it still available? No. It was retired on June 16, 2025. Use the new one.\n"
+        "License — Plain-English Summary\n"
     )
     found = [(text[s.start : s.end], s.heading) for s in split_sentences(_document(text))]
     assert found == [
         ("**Input:** $0.4 per million tokens", "Pricing Information"),
         ("**Output:** $2 per million tokens", "Pricing Information"),
         ("It was retired on June 16, 2025.", "Pricing Information"),
+        ("Use the new one.", "Pricing Information"),
     ]
 
 
