@@ -13,8 +13,25 @@ import pytest
 
 from bot.engine import Engine
 from bot.settings import PROJECT_ROOT, Settings
+from index.documents import Document
 
 CORPUS = PROJECT_ROOT / "corpus"
+
+
+def make_document(text: str, source: str = "corpus/x.md") -> Document:
+    """An uncatalogued document with the given text, as the loader would make it."""
+    return Document(
+        source=source,
+        title="X",
+        kind="other",
+        date=None,
+        date_basis="",
+        language="en",
+        sha256="0" * 64,
+        text=text,
+        catalogued=False,
+        extracted=False,
+    )
 
 
 @pytest.fixture(autouse=True)

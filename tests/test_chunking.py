@@ -1,26 +1,14 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.settings import PROJECT_ROOT
 from index.chunking import CHUNK_SIZE, chunk_document, locate
-from index.documents import Document, scan_corpus
-
-
-def _document(text: str) -> Document:
-    return Document(
-        source="corpus/x.txt",
-        title="X",
-        kind="other",
-        date=None,
-        date_basis="",
-        language="en",
-        sha256="0" * 64,
-        text=text,
-        catalogued=False,
-        extracted=False,
-    )
+from index.documents import scan_corpus
+from tests.conftest import make_document
 
 
 def test_every_chunk_of_the_corpus_is_its_exact_span() -> None:
@@ -38,17 +26,15 @@ def test_every_chunk_of_the_corpus_is_its_exact_span() -> None:
 
 def test_chunks_carry_the_heading_above_them() -> None:
     text = "# Guide\n\n## Pricing Information\n\n" + "Input costs $1 per token. " * 60
-    chunks = chunk_document(_document(text))
+    chunks = chunk_document(make_document(text))
     assert len(chunks) > 1
     assert chunks[-1].heading == "Pricing Information"
     assert "Pricing Information" in chunks[-1].embedding_text()
 
 
 def test_chunk_ids_change_with_the_content() -> None:
-    first = chunk_document(_document("Some text."))[0]
-    changed = chunk_document(Document(**{**_document("Some text.").__dict__, "sha256": "1" * 64}))[
-        0
-    ]
+    first = chunk_document(make_document("Some text."))[0]
+    changed = chunk_document(replace(make_document("Some text."), sha256="1" * 64))[0]
     assert first.id != changed.id
 
 
@@ -59,6 +45,6 @@ def test_locate_finds_repeated_pieces_in_order() -> None:
 @settings(max_examples=150, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=3000))
 def test_chunk_spans_are_verbatim_for_any_text(text: str) -> None:
-    for chunk in chunk_document(_document(text)):
+    for chunk in chunk_document(make_document(text)):
         assert text[chunk.start : chunk.end] == chunk.text
         assert chunk.text.strip()

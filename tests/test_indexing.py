@@ -24,6 +24,15 @@ def _settings(tmp_path: Path, corpus: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
 
 
+@pytest.fixture
+def indexed(tmp_path: Path, small_corpus: Path, embedder) -> tuple[Settings, ChunkStore]:
+    """The small corpus, indexed once."""
+    settings = _settings(tmp_path, small_corpus)
+    store = open_store(settings, embedder)
+    refresh_index(settings, store, embedder)
+    return settings, store
+
+
 def test_add_unchanged_modify_delete(tmp_path: Path, small_corpus: Path, embedder) -> None:
     settings = _settings(tmp_path, small_corpus)
     store = open_store(settings, embedder)
@@ -55,12 +64,8 @@ def test_add_unchanged_modify_delete(tmp_path: Path, small_corpus: Path, embedde
     assert store.count() == first.chunks_total - 1  # alpha was one chunk; beta stayed one
 
 
-def test_ids_are_stable_so_reindexing_never_duplicates(
-    tmp_path: Path, small_corpus: Path, embedder
-) -> None:
-    settings = _settings(tmp_path, small_corpus)
-    store = open_store(settings, embedder)
-    refresh_index(settings, store, embedder)
+def test_ids_are_stable_so_reindexing_never_duplicates(indexed, embedder) -> None:
+    settings, store = indexed
     count = store.count()
     reopened = open_store(settings, embedder)
     refresh_index(settings, reopened, embedder)
@@ -83,12 +88,8 @@ def test_an_interrupted_run_is_repaired(tmp_path: Path, small_corpus: Path, embe
     )
 
 
-def test_an_unreadable_file_keeps_its_last_version(
-    tmp_path: Path, small_corpus: Path, embedder
-) -> None:
-    settings = _settings(tmp_path, small_corpus)
-    store = open_store(settings, embedder)
-    refresh_index(settings, store, embedder)
+def test_an_unreadable_file_keeps_its_last_version(indexed, small_corpus: Path, embedder) -> None:
+    settings, store = indexed
     before = store.count()
     (small_corpus / "beta.txt").write_bytes(b"\xff\xfe\x00binary now")
     report = refresh_index(settings, store, embedder)

@@ -4,23 +4,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.settings import PROJECT_ROOT
-from index.documents import Document, scan_corpus
+from index.documents import scan_corpus
 from index.sentences import MAX_QUOTE_CHARS, split_sentences
-
-
-def _document(text: str) -> Document:
-    return Document(
-        source="corpus/x.md",
-        title="X",
-        kind="other",
-        date=None,
-        date_basis="",
-        language="en",
-        sha256="0" * 64,
-        text=text,
-        catalogued=False,
-        extracted=False,
-    )
+from tests.conftest import make_document
 
 
 def test_sentences_drop_list_marks_and_keep_their_heading() -> None:
@@ -31,7 +17,7 @@ def test_sentences_drop_list_marks_and_keep_their_heading() -> None:
         "Is it still available? No. It was retired on June 16, 2025. Use the new one.\n"
         "License — Plain-English Summary\n"
     )
-    found = [(text[s.start : s.end], s.heading) for s in split_sentences(_document(text))]
+    found = [(text[s.start : s.end], s.heading) for s in split_sentences(make_document(text))]
     assert found == [
         ("**Input:** $0.4 per million tokens", "Pricing Information"),
         ("**Output:** $2 per million tokens", "Pricing Information"),
@@ -55,7 +41,7 @@ def test_every_sentence_of_the_corpus_is_verbatim_and_short_enough() -> None:
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=2000))
 def test_sentence_spans_are_ordered_and_inside_the_text(text: str) -> None:
     previous_end = 0
-    for sentence in split_sentences(_document(text)):
+    for sentence in split_sentences(make_document(text)):
         assert previous_end <= sentence.start < sentence.end <= len(text)
         assert "\n" not in text[sentence.start : sentence.end]
         previous_end = sentence.end
