@@ -128,3 +128,38 @@ def test_catalog_kinds_are_the_documented_ones() -> None:
 )
 def test_newest_date(text: str, expected: str | None) -> None:
     assert newest_date(text) == expected
+
+
+def _text_pdf(line: str) -> bytes:
+    """A minimal one-page PDF showing `line` in Helvetica, with a correct cross-reference."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({line}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def test_a_pdf_is_indexed_as_its_extracted_text(tmp_path: Path) -> None:
+    (tmp_path / "offer.pdf").write_bytes(_text_pdf("Mistral Medium 3 costs 2 USD per million"))
+    scan = scan_corpus(tmp_path)
+    assert not scan.problems
+    (document,) = scan.documents
+    assert "Mistral Medium 3 costs 2 USD per million" in document.text
+    assert document.extracted and document.source == f"{tmp_path.name}/offer.pdf"
