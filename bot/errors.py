@@ -29,6 +29,7 @@ __all__ = [
     "EmbeddingModelMismatch",
     "ProcurebotError",
     "QuestionError",
+    "ServerError",
     "StoreError",
 ]
 
@@ -39,3 +40,7 @@ class QuestionError(ProcurebotError):
 
 class CorpusEmpty(ProcurebotError):
     """The index holds no chunk and the corpus has no readable document."""
+
+
+class ServerError(ProcurebotError):
+    """The web chat cannot start on the requested address and port."""

@@ -26,6 +26,8 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path | None:
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.INFO if verbose else logging.WARNING)
     console.setFormatter(_OneLine())
+    # A record with a traceback is for the log file; the code that logged it tells the user.
+    console.addFilter(lambda record: record.exc_info is None)
     root.addHandler(console)
     for noisy in ("httpx", "chromadb", "gradio", "urllib3", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

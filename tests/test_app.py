@@ -9,6 +9,7 @@ import pytest
 from gradio_client import Client
 
 from bot.engine import Engine
+from bot.errors import ServerError
 from ui.app import launch
 
 
@@ -53,3 +54,12 @@ def test_an_empty_question_is_an_error_message(client: Client) -> None:
 def test_only_the_named_endpoint_is_public(client: Client) -> None:
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert list(endpoints) == ["/ask"]
+
+
+def test_a_port_in_use_is_a_clear_error(engine: Engine) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ServerError, match=f"127.0.0.1:{port}.*--port"):
+            launch(engine, "127.0.0.1", port, block=False)

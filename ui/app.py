@@ -11,7 +11,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from bot.answers import Answer
-from bot.errors import ProcurebotError, QuestionError
+from bot.errors import ProcurebotError, QuestionError, ServerError
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -119,6 +119,17 @@ def launch(engine: Engine, host: str, port: int, *, block: bool = True) -> gr.Bl
     gr = _gradio()
     app = build_app(engine)
     app.queue(default_concurrency_limit=CONCURRENCY)
+    try:
+        _start(gr, app, host, port, block)
+    except OSError as exc:
+        raise ServerError(
+            f"The web chat cannot listen on {host}:{port} (is another program using the port?): "
+            "choose another one with --port or PROCUREBOT_PORT."
+        ) from exc
+    return app
+
+
+def _start(gr: Any, app: gr.Blocks, host: str, port: int, block: bool) -> None:
     app.launch(
         server_name=host,
         server_port=port,
@@ -132,7 +143,6 @@ def launch(engine: Engine, host: str, port: int, *, block: bool = True) -> gr.Bl
             font_mono=["ui-monospace", "Menlo", "monospace"],
         ),
     )
-    return app
 
 
 def serve(engine: Engine, host: str, port: int) -> None:
