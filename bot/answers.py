@@ -20,6 +20,23 @@ class Citation:
     end: int
     sha256: str  # of the source file the span refers to
     chunk_id: str
+    opinion: bool = False  # a community post: an opinion, not a statement of fact
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One side of a disagreement: what citation `n` says."""
+
+    n: int
+    claim: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Sources that disagree on one fact, each side with its citations, most reliable first."""
+
+    topic: str
+    claims: tuple[Claim, ...]
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,8 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     notices: tuple[str, ...] = ()
     language: str = "en"
+    rewritten_query: str = ""  # the standalone question retrieval used (follow-ups rewritten)
+    conflicts: tuple[Conflict, ...] = ()
     latency_ms: float = 0.0
     retrieved: tuple[dict[str, Any], ...] = field(default=())
 
@@ -39,6 +58,10 @@ class Answer:
         """The documented JSON shape of `procurebot ask --json`."""
         data = asdict(self)
         data["citations"] = [asdict(citation) for citation in self.citations]
+        data["conflicts"] = [
+            {"topic": c.topic, "claims": [asdict(claim) for claim in c.claims]}
+            for c in self.conflicts
+        ]
         data["notices"] = list(self.notices)
         data["retrieved"] = list(self.retrieved)
         data["latency_ms"] = round(self.latency_ms, 1)
@@ -50,8 +73,9 @@ def render_sources(answer: Answer) -> str:
     lines = []
     for citation in answer.citations:
         date = citation.date or "undated"
+        kind = f"{citation.kind} (opinion)" if citation.opinion else citation.kind
         lines.append(
-            f"[{citation.n}] {citation.title} — {citation.kind}, {date} — "
+            f"[{citation.n}] {citation.title} — {kind}, {date} — "
             f"{citation.source}, characters {citation.start}–{citation.end}\n"
             f"    “{citation.quote}”"
         )

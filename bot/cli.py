@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -216,6 +217,39 @@ def _print_answer(answer: Answer, as_json: bool) -> None:
     if answer.citations:
         typer.echo("\nSources:\n" + render_sources(answer))
     typer.echo("")
+
+
+@app.command(name="eval")
+def evaluate(
+    golden: Annotated[
+        Path | None, typer.Option(help="Golden set (TOML); default tests/eval/golden.toml.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for report.md and report.json; default data/eval.")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    """Run the golden questions, print the metrics, and fail (exit 1) below the gate."""
+    settings = _settings()
+    setup_logging(settings.data_dir, verbose)
+    with _people_errors():
+        from bot import evaluation
+        from bot.settings import PROJECT_ROOT
+
+        cases = evaluation.load_cases(golden or PROJECT_ROOT / "tests" / "eval" / "golden.toml")
+        engine = _open_engine(settings)
+        report = evaluation.evaluate(
+            cases,
+            lambda question, history: engine.ask(question, history),
+            settings.corpus_dir.parent,
+            engine.answerer.name,
+            engine.answerer.model,
+        )
+        markdown, data = evaluation.write(report, out or settings.data_dir / "eval")
+    typer.echo(evaluation.to_markdown(report))
+    typer.echo(f"\nWritten: {markdown} and {data}")
+    if not report.passed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 from langchain_core.embeddings import Embeddings
 
 from bot.answers import Answer
+from bot.conversation import standalone
 from bot.errors import CorpusEmpty
 from bot.extractive import ExtractiveAnswerer
 from bot.questions import clean_question
@@ -44,7 +46,7 @@ class Engine:
         self.settings = settings
         self.store = store
         self.retriever = HybridRetriever(store, embedder)
-        self.answerer = ExtractiveAnswerer(model_name(embedder), self.retriever.idf)
+        self.answerer = ExtractiveAnswerer(model_name(embedder), self.retriever)
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None) -> Engine:
@@ -62,15 +64,24 @@ class Engine:
                 )
         return cls(settings, store, embedder)
 
-    def ask(self, raw_question: str) -> Answer:
-        """Answer one question; QuestionError when it is empty once cleaned."""
+    def ask(self, raw_question: str, history: Sequence[str] = ()) -> Answer:
+        """Answer one question, a follow-up of the earlier questions in `history` (oldest first).
+
+        QuestionError when the question is empty once cleaned.
+        """
         started = time.perf_counter()
         question = clean_question(raw_question, self.settings.max_question_chars)
-        retrieval = self.retriever.retrieve_with_sentences(question.text, self.settings.top_k)
+        earlier = [
+            clean_question(h, self.settings.max_question_chars).text for h in history if h.strip()
+        ]
+        query = standalone(question.text, earlier)
+        retrieval = self.retriever.retrieve_with_sentences(query, self.settings.top_k)
         passages = retrieval.passages
         answer = self.answerer.answer(retrieval)
         answer = replace(
             answer,
+            question=question.text,
+            rewritten_query=query,
             notices=question.notices + answer.notices,
             latency_ms=(time.perf_counter() - started) * 1000,
             retrieved=tuple(_retrieved(p) for p in passages),

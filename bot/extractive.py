@@ -10,17 +10,21 @@ close enough, the answer says the documents do not answer the question, and cite
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.answers import Answer, Citation
-from bot.entities import families_mentioned, models_named, names_other_model
-from bot.retrieval import Candidate, Retrieval, terms
+from bot.answers import Answer, Citation, Claim, Conflict
+from bot.conflicts import FoundConflict, find_conflicts
+from bot.entities import families_mentioned, models_named, names_other_model, with_aliases
+from bot.grounding import Need, answers, needs
+from bot.retrieval import Candidate, HybridRetriever, Retrieval, query_terms, terms
 from index.language import guess_language
 
 BACKEND = "extractive"
 
 # Relevance gates, calibrated on questions inside and outside the corpus (see README).
+# A question closer than this to the corpus centroid is about the corpus's domain at all
+# (off-domain questions measured 0.78-0.815, the least similar answerable one 0.835).
+MIN_DOMAIN_SIMILARITY = 0.825
 MIN_PASSAGE_SIMILARITY = 0.80
 MIN_SENTENCE_SCORE = 0.84
 # A sentence joins the answer when it scores within this margin of the best one.
@@ -60,6 +64,17 @@ FRAMING = {
     "it": "Secondo i documenti:",
     "es": "Según los documentos:",
 }
+DISAGREE = {
+    "en": "The sources disagree on {topic}; vendor documentation and newer sources weigh more:",
+    "fr": "Les sources se contredisent ({topic}) ; la documentation du fournisseur et les sources "
+    "récentes priment :",
+    "de": "Die Quellen widersprechen sich ({topic}); Herstellerdokumentation und neuere Quellen "
+    "wiegen schwerer:",
+    "it": "Le fonti non concordano ({topic}); la documentazione del fornitore e le fonti più "
+    "recenti pesano di più:",
+    "es": "Las fuentes no coinciden ({topic}); la documentación del proveedor y las fuentes más "
+    "recientes pesan más:",
+}
 NOT_ANSWERED = {
     "en": "The documents do not answer this question.",
     "fr": "Les documents ne répondent pas à cette question.",
@@ -84,9 +99,9 @@ class ExtractiveAnswerer:
 
     name = BACKEND
 
-    def __init__(self, model: str, idf: Callable[[str], float]) -> None:
+    def __init__(self, model: str, retriever: HybridRetriever) -> None:
         self.model = f"extractive ({model})"
-        self._idf = idf
+        self._retriever = retriever
 
     def answer(self, retrieval: Retrieval) -> Answer:
         question = retrieval.question
@@ -94,25 +109,47 @@ class ExtractiveAnswerer:
         best_passage = max((p.similarity for p in retrieval.passages), default=0.0)
         ranked = self._rank(question, retrieval.vector, retrieval.candidates)
         relevant = ranked and ranked[0].score >= MIN_SENTENCE_SCORE
-        if best_passage < MIN_PASSAGE_SIMILARITY or not relevant:
-            return Answer(
-                question=question,
-                answer=NOT_ANSWERED.get(language, NOT_ANSWERED["en"]),
-                backend=BACKEND,
-                model=self.model,
-                grounded=False,
-                language=language,
-            )
-        chosen = _choose(ranked, set(terms(question)))
-        citations = tuple(_citation(n, item.candidate) for n, item in enumerate(chosen, start=1))
-        body = "\n".join(f"- {c.quote} [{c.n}]" for c in citations)
+        on_domain = self._retriever.domain_similarity(retrieval.vector) >= MIN_DOMAIN_SIMILARITY
+        if not on_domain or best_passage < MIN_PASSAGE_SIMILARITY or not relevant:
+            return self._not_answered(question, language, ())
+        asked = with_aliases(models_named(question), self._retriever.aliases)
+        unmet = [
+            need
+            for need in needs(question)
+            if not any(answers(need, s.candidate, asked) for s in ranked)
+        ]
+        if unmet:
+            return self._not_answered(question, language, tuple(_unmet(n, question) for n in unmet))
+        for need in needs(question):  # the best sentence that holds what was asked leads
+            best = next(s for s in ranked if answers(need, s.candidate, asked))
+            ranked = [best, *(s for s in ranked if s is not best)]
+        chosen = _choose(ranked, set(query_terms(question)))
+        cited = _Citations()
+        parts = ["\n".join(f"- {item.text} [{cited.add(item.candidate)}]" for item in chosen)]
+        conflicts = []
+        for found in find_conflicts(question, retrieval.candidates):
+            text, conflict = _conflict(found, cited, language)
+            parts.append(text)
+            conflicts.append(conflict)
         return Answer(
             question=question,
-            answer=f"{FRAMING.get(language, FRAMING['en'])}\n\n{body}",
+            answer="\n\n".join([FRAMING.get(language, FRAMING["en"]), *parts]),
             backend=BACKEND,
             model=self.model,
             grounded=True,
-            citations=citations,
+            citations=cited.citations,
+            language=language,
+            conflicts=tuple(conflicts),
+        )
+
+    def _not_answered(self, question: str, language: str, notices: tuple[str, ...]) -> Answer:
+        return Answer(
+            question=question,
+            answer=NOT_ANSWERED.get(language, NOT_ANSWERED["en"]),
+            backend=BACKEND,
+            model=self.model,
+            grounded=False,
+            notices=notices,
             language=language,
         )
 
@@ -121,7 +158,7 @@ class ExtractiveAnswerer:
     ) -> list[Scored]:
         asked = models_named(question)
         asked_families = {family for family, _ in asked}
-        weights = {term: self._idf(term) for term in terms(question)}
+        weights = {term: self._retriever.idf(term) for term in query_terms(question)}
         value_shapes = [shape for asks, shape in ANSWER_TYPES if asks.search(question)]
         scored = []
         for candidate in candidates:
@@ -138,6 +175,16 @@ class ExtractiveAnswerer:
             scored.append(Scored(candidate, score))
         scored.sort(key=lambda s: (-s.score, s.candidate.rank, s.candidate.sentence.start))
         return scored
+
+
+def _unmet(need: Need, question: str) -> str:
+    models = ", ".join(
+        f"{family} {version}".strip() if version else family
+        for family, version in sorted(models_named(question), key=str)
+    )
+    about = f" for {models}" if models else ""
+    what = f"{need.kind} ({need.focus})" if need.focus else need.kind
+    return f"No source gives the {what}{about}."
 
 
 def _coverage(weights: dict[str, float], text: str) -> float:
@@ -170,6 +217,43 @@ def _choose(ranked: list[Scored], question_terms: set[str]) -> list[Scored]:
     return chosen
 
 
+class _Citations:
+    """Numbers citations in order of first use; citing a sentence twice reuses its number."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[tuple[str, int, int], int] = {}
+        self._citations: list[Citation] = []
+
+    def add(self, candidate: Candidate) -> int:
+        sentence = candidate.sentence
+        key = (sentence.source, sentence.start, sentence.end)
+        if key not in self._numbers:
+            self._numbers[key] = len(self._citations) + 1
+            self._citations.append(_citation(self._numbers[key], candidate))
+        return self._numbers[key]
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        return tuple(self._citations)
+
+
+SIDE_CITATIONS = 2  # citations shown for each side of a conflict
+
+
+def _conflict(found: FoundConflict, cited: _Citations, language: str) -> tuple[str, Conflict]:
+    lines = [DISAGREE.get(language, DISAGREE["en"]).format(topic=found.topic.name)]
+    claims = []
+    for side in found.sides:
+        refs = []
+        for candidate in side.candidates[:SIDE_CITATIONS]:
+            n = cited.add(candidate)
+            chunk = candidate.passage.chunk
+            refs.append(f"{chunk.kind}, {chunk.date or 'undated'} [{n}]")
+            claims.append(Claim(n, side.label))
+        lines.append(f"- **{side.label}**: " + "; ".join(refs))
+    return "\n".join(lines), Conflict(found.topic.key, tuple(claims))
+
+
 def _citation(n: int, candidate: Candidate) -> Citation:
     chunk, sentence = candidate.passage.chunk, candidate.sentence
     return Citation(
@@ -183,6 +267,7 @@ def _citation(n: int, candidate: Candidate) -> Citation:
         end=sentence.end,
         sha256=chunk.sha256,
         chunk_id=chunk.id,
+        opinion=chunk.kind == "community",
     )
 
 

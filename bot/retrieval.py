@@ -18,6 +18,8 @@ import snowballstemmer
 from langchain_core.embeddings import Embeddings
 from rank_bm25 import BM25Okapi
 
+from bot.entities import Aliases, learn_aliases
+from bot.lexicon import english_for
 from index.chunking import Chunk
 from index.store import ChunkStore, StoredSentence
 
@@ -111,10 +113,19 @@ _stemmer = snowballstemmer.stemmer("english")
 
 def terms(text: str) -> list[str]:
     """Keyword terms: lower case, accents folded, stop words dropped, English stems."""
+    return [_stemmer.stemWord(word) for word in _words(text) if word not in _STOPWORDS]
+
+
+def query_terms(question: str) -> list[str]:
+    """A question's terms plus the English keywords of its French/German/Italian/Spanish words."""
+    english = " ".join(english_for(_words(question)))
+    return list(dict.fromkeys(terms(question) + terms(english)))
+
+
+def _words(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKD", text.lower())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    words = [word.rstrip(".,") for word in _TOKEN.findall(folded)]
-    return [_stemmer.stemWord(word) for word in words if word and word not in _STOPWORDS]
+    return [word for word in (w.rstrip(".,") for w in _TOKEN.findall(folded)) if word]
 
 
 @dataclass(frozen=True)
@@ -162,14 +173,25 @@ class HybridRetriever:
         self._lock = threading.Lock()
         self._chunks: list[Chunk] = []
         self._bm25: BM25Okapi | None = None
+        self.aliases: Aliases = {}
+        self._centroid: list[float] = []
         self.refresh()
 
     def refresh(self) -> None:
         """Reload the chunks after the index changed."""
         chunks = self._store.chunks()
         bm25 = BM25Okapi([terms(chunk.embedding_text()) for chunk in chunks]) if chunks else None
+        aliases = learn_aliases([line for chunk in chunks for line in chunk.text.splitlines()])
+        centroid = self._store.centroid()
         with self._lock:
-            self._chunks, self._bm25 = chunks, bm25
+            self._chunks, self._bm25, self.aliases = chunks, bm25, aliases
+            self._centroid = centroid
+
+    def domain_similarity(self, vector: list[float]) -> float:
+        """How close a question is to the corpus as a whole (cosine with its centroid)."""
+        with self._lock:
+            centroid = self._centroid
+        return _cosine(vector, centroid) if centroid else 0.0
 
     @property
     def chunk_count(self) -> int:
@@ -235,7 +257,7 @@ class HybridRetriever:
     def _keyword_search(self, question: str, k: int) -> list[Chunk]:
         with self._lock:
             chunks, bm25 = self._chunks, self._bm25
-        query = terms(question)
+        query = query_terms(question)
         if bm25 is None or not query:
             return []
         scores = bm25.get_scores(query)

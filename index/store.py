@@ -174,6 +174,21 @@ class ChunkStore:
         ]
         return sorted(chunks, key=lambda chunk: (chunk.source, chunk.index))
 
+    def centroid(self, page: int = 1000) -> list[float]:
+        """The normalised mean of every chunk vector: where the corpus sits in embedding space."""
+        import numpy as np
+
+        total = self.count()
+        if total == 0:
+            return []
+        acc = np.zeros(0)
+        for offset in range(0, total, page):
+            batch = self._collection.get(include=["embeddings"], limit=page, offset=offset)
+            summed = np.asarray(batch["embeddings"], dtype=np.float64).sum(axis=0)
+            acc = summed if acc.size == 0 else acc + summed
+        norm = float(np.linalg.norm(acc))
+        return [float(x) / norm for x in acc] if norm else []
+
     def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         """The stored embeddings of the given chunk ids."""
         if not ids:

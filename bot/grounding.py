@@ -1,0 +1,103 @@
+"""Does a sentence hold what the question asks for, about the model it asks about?
+
+Many procurement questions ask for one kind of value about one model: a price, a context
+size, a model id, a count, a person. A sentence that is merely on topic does not answer
+them: "What does Mistral Large 3 cost?" is not answered by Medium 3's price list. A question
+of such a kind is answered only by a sentence about that exact model version that holds a
+value of that kind; otherwise the documents do not say.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.entities import Model, models_named
+from bot.retrieval import Candidate, terms
+
+_PRICE = re.compile(r"[$€£]\s?\d|\d\s?(?:€|EUR|USD|GBP|dollars?|euros?)\b", re.IGNORECASE)
+_CONTEXT_SIZE = re.compile(r"\b\d{1,4}\s?K\b|\b\d{2,3},?000 tokens\b", re.IGNORECASE)
+_MODEL_ID = re.compile(r"\b(?:mistral|open-mistral|codestral|pixtral)-[a-z]+-(?:\d{4}|latest)\b")
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Need:
+    """What kind of value the question asks for."""
+
+    kind: str
+    value: re.Pattern[str] | None  # the shape of the value, or None: `focus` must appear
+    focus: str = ""  # a noun the sentence must contain ("employees" in "how many employees")
+
+
+_PRICE_WORDS = (
+    r"\b(?:cost|costs|price[sd]?|pricing|fees?|rates?|charge[sd]?|co[uû]te?s?|prix|tarifs?|"
+    r"kosten|kostet|preise?|costa|costo|prezzi|prezzo|cuesta|cuestan|precios?|coste)\b"
+)
+_ASKS: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...] = (
+    ("price", re.compile(_PRICE_WORDS, re.IGNORECASE), _PRICE),
+    (
+        "context size",
+        re.compile(r"\bcontext(?: window| length| size)?\b|fen[eê]tre de contexte|kontext", re.I),
+        _CONTEXT_SIZE,
+    ),
+    (
+        "service level (uptime guarantee)",
+        re.compile(r"\b(?:sla|slas|uptime|service[- ]level)\b", re.IGNORECASE),
+        re.compile(r"\d+(?:\.\d+)?\s?%"),
+    ),
+    (
+        "model id",
+        re.compile(r"\bmodel[- ]?(?:id|identifier|name)s?\b|\bapi (?:id|name)\b", re.IGNORECASE),
+        _MODEL_ID,
+    ),
+)
+_HOW_MANY = re.compile(
+    r"\b(?:how many|combien de|wie viele|quant[ie]|cu[aá]nt[oa]s)\s+(?:\w+\s+)??(\w+)",
+    re.IGNORECASE,
+)
+_WHO_IS = re.compile(r"\bwho (?:is|are|was|were) (?:the |its |their )?(\w+)", re.IGNORECASE)
+
+
+def needs(question: str) -> list[Need]:
+    """The kinds of value a question asks for (none for open questions)."""
+    found = [Need(kind, value) for kind, asks, value in _ASKS if asks.search(question)]
+    for pattern, kind in ((_HOW_MANY, "count"), (_WHO_IS, "person")):
+        match = pattern.search(question)
+        if match:
+            found.append(Need(kind, _NUMBER if kind == "count" else None, match.group(1)))
+    return found
+
+
+def answers(need: Need, candidate: Candidate, asked: frozenset[Model]) -> bool:
+    """The sentence holds a value of the needed kind about the asked model."""
+    text = candidate.sentence.text
+    if need.value is not None and not need.value.search(text):
+        return False
+    if need.focus and not _mentions(need.focus, f"{candidate.context} {text}"):
+        return False
+    return about_exactly(candidate, asked)
+
+
+def _mentions(focus: str, text: str) -> bool:
+    """The text has a word that starts with the focus word's stem, or that the stem starts with."""
+    stems = terms(focus)
+    words = terms(text)
+    return any(w.startswith(s) or s.startswith(w) for s in stems for w in words if len(w) > 2)
+
+
+def about_exactly(candidate: Candidate, asked: frozenset[Model]) -> bool:
+    """About the asked model version itself (not a sibling version), or no model was asked."""
+    if not asked:
+        return True
+    in_text = models_named(candidate.sentence.text)
+    in_context = models_named(candidate.context)
+    named = {m for m in in_text if m[1]} or {m for m in in_context if m[1]} or in_text | in_context
+    for family, version in asked:
+        for other_family, other_version in named:
+            if family == other_family and (not version or version == other_version):
+                return True
+    return False

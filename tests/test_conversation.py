@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation import standalone
+from bot.engine import Engine
+
+PRICE = "What does Mistral Medium 3 cost per million output tokens?"
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "expected"),
+    [
+        ("And for 3.1?", [PRICE], "What does Mistral Medium 3.1 cost per million output tokens?"),
+        (
+            "What about Mistral Large 3?",
+            [PRICE],
+            "What does Mistral Large 3 cost per million output tokens?",
+        ),
+        (
+            "Und 3.1?",
+            ["Was kostet Mistral Medium 3 pro Million Ausgabe-Tokens?"],
+            "Was kostet Mistral Medium 3.1 pro Million Ausgabe-Tokens?",
+        ),
+        (
+            "Is it multimodal?",
+            ["Tell me about Mistral Medium 3."],
+            "Tell me about Mistral Medium 3. Is it multimodal?",
+        ),
+        (
+            "Which clouds offer Mistral Medium 3.1?",
+            [PRICE],
+            "Which clouds offer Mistral Medium 3.1?",
+        ),
+        ("And for 3.1?", [], "And for 3.1?"),
+        (
+            "And 3.1?",
+            ["And for output?", PRICE],
+            "What does Mistral Medium 3.1 cost per million output tokens?",
+        ),
+    ],
+)
+def test_standalone(question: str, history: list[str], expected: str) -> None:
+    assert standalone(question, history) == expected
+
+
+def test_a_follow_up_is_answered_with_its_rewritten_query(engine: Engine) -> None:
+    answer = engine.ask("And for 3.1?", ["Which clouds offer Mistral Medium 3?"])
+    assert answer.question == "And for 3.1?"
+    assert answer.rewritten_query == "Which clouds offer Mistral Medium 3.1?"
+    assert answer.grounded and any("Bedrock" in c.quote for c in answer.citations)

@@ -1,0 +1,58 @@
+"""Questions that ask for a value about one model are answered only with that model's value."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+from bot.entities import learn_aliases
+from bot.grounding import needs
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("What does Mistral Large 3 cost?", ["price"]),
+        ("Quel est le prix de Medium 3 ?", ["price"]),
+        ("How long is the context window of Medium 3.5?", ["context size"]),
+        ("Which model ID should we use?", ["model id"]),
+        ("How many employees does Mistral have?", ["count"]),
+        ("Who is the CEO of Mistral AI?", ["person"]),
+        ("What uptime SLA is guaranteed?", ["service level (uptime guarantee)"]),
+        ("Is Medium 3 multimodal?", []),
+    ],
+)
+def test_needs(question: str, kinds: list[str]) -> None:
+    assert [need.kind for need in needs(question)] == kinds
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does Mistral Large 3 cost per million input tokens?",
+        "What is the per-token price of Mistral Medium 3.5?",
+        "How many employees does Mistral AI have?",
+        "Who is the CEO of Mistral AI?",
+    ],
+)
+def test_a_value_no_source_gives_is_not_answered(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.grounded and answer.citations == ()
+    assert answer.notices and answer.notices[0].startswith("No source gives the")
+
+
+def test_model_ids_and_names_are_aliases_learnt_from_the_text() -> None:
+    aliases = learn_aliases(
+        [
+            "`mistral-medium-2505` - Mistral Medium 3 (current version)",
+            "Mistral Medium (2023) was later tagged as mistral-medium-2312. Then Medium 3 came.",
+        ]
+    )
+    assert aliases[("medium", "2505")] == {("medium", "3")}
+    assert aliases[("medium", "2312")] == {("medium", "2023")}
+
+
+def test_a_price_asked_by_model_id_is_answered_through_its_alias(engine: Engine) -> None:
+    answer = engine.ask("What is the input token rate for mistral-medium-2505?")
+    assert answer.grounded
+    assert "$0.4" in answer.citations[0].quote
