@@ -138,8 +138,8 @@ def find_conflicts(question: str, candidates: list[Candidate]) -> list[FoundConf
                 sides.setdefault(label, []).append(candidate)
         if len(sides) >= 2:
             ordered = sorted(
-                (Side(label, tuple(sorted(cs, key=_reliability))) for label, cs in sides.items()),
-                key=lambda side: _reliability(side.candidates[0]),
+                (Side(label, tuple(sorted(cs, key=reliability))) for label, cs in sides.items()),
+                key=lambda side: reliability(side.candidates[0]),
             )
             found.append(FoundConflict(_keyed(topic, asked), tuple(ordered)))
     return found
@@ -171,7 +171,7 @@ def _resolved(named: frozenset[Model], context: frozenset[Model]) -> frozenset[M
     return frozenset(resolved)
 
 
-def _reliability(candidate: Candidate) -> tuple[int, int]:
+def reliability(candidate: Candidate) -> tuple[int, int]:
     """Sort key: more reliable kind first, then newer date first (undated last)."""
     chunk = candidate.passage.chunk
     kind = RELIABILITY.index(chunk.kind) if chunk.kind in RELIABILITY else len(RELIABILITY)

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 
 from langchain_core.embeddings import Embeddings
 
@@ -45,6 +46,7 @@ class Engine:
     def __init__(self, settings: Settings, store: ChunkStore, embedder: Embeddings) -> None:
         self.settings = settings
         self.store = store
+        self.embedder = embedder
         self.retriever = HybridRetriever(store, embedder)
         self.answerer = ExtractiveAnswerer(model_name(embedder), self.retriever)
 
@@ -77,7 +79,7 @@ class Engine:
         query = standalone(question.text, earlier)
         retrieval = self.retriever.retrieve_with_sentences(query, self.settings.top_k)
         passages = retrieval.passages
-        answer = self.answerer.answer(retrieval)
+        answer = self.answerer.answer(retrieval, self.settings.today or date.today())
         answer = replace(
             answer,
             question=question.text,

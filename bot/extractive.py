@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from bot.answers import Answer, Citation, Claim, Conflict
-from bot.conflicts import FoundConflict, find_conflicts
+from bot.conflicts import FoundConflict, find_conflicts, reliability
+from bot.costs import Line, estimate, money, prices, volumes
 from bot.entities import families_mentioned, models_named, names_other_model, with_aliases
-from bot.grounding import Need, answers, needs
+from bot.grounding import Need, about_exactly, about_other_version, answers, needs
 from bot.retrieval import Candidate, HybridRetriever, Retrieval, query_terms, terms
+from bot.timeline import ASKS as ASKS_AVAILABILITY
+from bot.timeline import Event, Replacement, events, replacements
 from index.language import guess_language
 
 BACKEND = "extractive"
@@ -75,6 +79,13 @@ DISAGREE = {
     "es": "Las fuentes no coinciden ({topic}); la documentación del proveedor y las fuentes más "
     "recientes pesan más:",
 }
+ESTIMATE = {
+    "en": "Estimate from the cited prices:",
+    "fr": "Estimation à partir des prix cités :",
+    "de": "Schätzung aus den zitierten Preisen:",
+    "it": "Stima dai prezzi citati:",
+    "es": "Estimación a partir de los precios citados:",
+}
 NOT_ANSWERED = {
     "en": "The documents do not answer this question.",
     "fr": "Les documents ne répondent pas à cette question.",
@@ -103,7 +114,7 @@ class ExtractiveAnswerer:
         self.model = f"extractive ({model})"
         self._retriever = retriever
 
-    def answer(self, retrieval: Retrieval) -> Answer:
+    def answer(self, retrieval: Retrieval, today: date) -> Answer:
         question = retrieval.question
         language = guess_language(question)
         best_passage = max((p.similarity for p in retrieval.passages), default=0.0)
@@ -123,9 +134,34 @@ class ExtractiveAnswerer:
         for need in needs(question):  # the best sentence that holds what was asked leads
             best = next(s for s in ranked if answers(need, s.candidate, asked))
             ranked = [best, *(s for s in ranked if s is not best)]
-        chosen = _choose(ranked, set(query_terms(question)))
         cited = _Citations()
-        parts = ["\n".join(f"- {item.text} [{cited.add(item.candidate)}]" for item in chosen)]
+        parts = []
+        wanted = volumes(question)
+        if wanted:
+            about = sorted(
+                (s.candidate for s in ranked if about_exactly(s.candidate, asked)), key=reliability
+            )
+            lines = estimate(wanted, prices(about))
+            if lines is None:
+                missing = ", ".join(sorted(wanted))
+                return self._not_answered(
+                    question,
+                    language,
+                    (
+                        f"No source gives the {missing} price needed for an "
+                        "estimate for the model asked about.",
+                    ),
+                )
+            parts.append(_estimate(lines, cited, language))
+        if ASKS_AVAILABILITY.search(question):
+            about = [s.candidate for s in ranked if about_exactly(s.candidate, asked)]
+            happened = events(about)
+            if happened:
+                named_ids = {f"mistral-{f}-{v}" for f, v in asked if v}
+                current = replacements(retrieval.candidates, named_ids)
+                parts.append(_status(happened, current, today, cited))
+        chosen = _choose(ranked, set(query_terms(question)))
+        parts.append("\n".join(f"- {item.text} [{cited.add(item.candidate)}]" for item in chosen))
         conflicts = []
         for found in find_conflicts(question, retrieval.candidates):
             text, conflict = _conflict(found, cited, language)
@@ -156,7 +192,7 @@ class ExtractiveAnswerer:
     def _rank(
         self, question: str, question_vector: list[float], candidates: list[Candidate]
     ) -> list[Scored]:
-        asked = models_named(question)
+        asked = with_aliases(models_named(question), self._retriever.aliases)
         asked_families = {family for family, _ in asked}
         weights = {term: self._retriever.idf(term) for term in query_terms(question)}
         value_shapes = [shape for asks, shape in ANSWER_TYPES if asks.search(question)]
@@ -164,7 +200,7 @@ class ExtractiveAnswerer:
         for candidate in candidates:
             text = candidate.sentence.text
             about = families_mentioned(f"{candidate.context} {text}")
-            if asked and not asked_families & about:
+            if asked and (not asked_families & about or about_other_version(candidate, asked)):
                 continue  # about another model: never quote it for this question
             score = (
                 _dot(question_vector, candidate.vector)
@@ -235,6 +271,54 @@ class _Citations:
     @property
     def citations(self) -> tuple[Citation, ...]:
         return tuple(self._citations)
+
+
+def _estimate(lines: list[Line], cited: _Citations, language: str) -> str:
+    rows = [ESTIMATE.get(language, ESTIMATE["en"])]
+    for line in lines:
+        n = cited.add(line.price.candidate)
+        rate = money(line.price.currency, line.price.per_million)
+        rows.append(
+            f"- {line.direction}: {line.tokens:,} tokens / 1,000,000 × {rate} [{n}] = "
+            f"{money(line.price.currency, line.amount)}"
+        )
+    currencies = {line.price.currency for line in lines}
+    if len(lines) > 1 and len(currencies) == 1:
+        total = sum((line.amount for line in lines), start=lines[0].amount * 0)
+        added = " + ".join(money(line.price.currency, line.amount) for line in lines)
+        rows.append(f"- total: {added} = **{money(currencies.pop(), total)}**")
+    return "\n".join(rows)
+
+
+def _status(
+    happened: list[Event], current: list[Replacement], today: date, cited: _Citations
+) -> str:
+    """Where the model stands today, from the dated events the sources cite."""
+    past = [e for e in happened if e.on <= today]
+    future = [e for e in happened if e.on > today]
+    retired = [e for e in past if e.kind == "retired"]
+    rows = []
+    if retired:
+        event = retired[-1]
+        rows.append(
+            f"- Status as of {today.isoformat()}: retired on {event.on.isoformat()} "
+            f"[{cited.add(event.candidate)}], so it can no longer be called."
+        )
+    elif past:
+        event = past[-1]
+        rows.append(
+            f"- Status as of {today.isoformat()}: {event.kind} since {event.on.isoformat()} "
+            f"[{cited.add(event.candidate)}]."
+        )
+    for event in future:
+        rows.append(
+            f"- Planned: {event.kind} on {event.on.isoformat()} [{cited.add(event.candidate)}] "
+            f"(after {today.isoformat()})."
+        )
+    if current and past:
+        named = ", ".join(f"`{r.model_id}` [{cited.add(r.candidate)}]" for r in current)
+        rows.append(f"- Current model ids named by the sources: {named}.")
+    return "\n".join(rows)
 
 
 SIDE_CITATIONS = 2  # citations shown for each side of a conflict

@@ -89,6 +89,19 @@ def _mentions(focus: str, text: str) -> bool:
     return any(w.startswith(s) or s.startswith(w) for s in stems for w in words if len(w) > 2)
 
 
+def about_other_version(candidate: Candidate, asked: frozenset[Model]) -> bool:
+    """The sentence is about another version of an asked family (by its text, else its page)."""
+    versions = {m for m in asked if m[1]}
+    if not versions:
+        return False
+    families = {family for family, _ in versions}
+    for source in (candidate.sentence.text, candidate.context):
+        named = {m for m in models_named(source) if m[0] in families and m[1]}
+        if named:
+            return not named & versions
+    return False
+
+
 def about_exactly(candidate: Candidate, asked: frozenset[Model]) -> bool:
     """About the asked model version itself (not a sibling version), or no model was asked."""
     if not asked:

@@ -6,6 +6,7 @@ Every field can be set by an environment variable `PROCUREBOT_<FIELD>` (for inst
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field
@@ -39,6 +40,11 @@ class Settings(BaseSettings):
         ge=50,
         le=100_000,
         description="Longer questions are cut to this many characters, with a notice.",
+    )
+    today: date | None = Field(
+        default=None,
+        description="The date availability and deprecation are reasoned against (YYYY-MM-DD); "
+        "the machine's date when unset. Set it to replay an evaluation as of a given day.",
     )
     host: str = Field(default="127.0.0.1", description="Address the web chat binds to.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port of the web chat.")

@@ -1,0 +1,187 @@
+"""Cost estimates from the prices the sources give, with the formula shown.
+
+"What would 10 million input and 2 million output tokens cost on Medium 3?" is answered by
+reading the volumes from the question, the per-million-token prices from sentences about that
+model, and computing volume / 1,000,000 × price for each direction. Amounts are exact
+decimals and keep their currency. Without a price for a direction asked, there is no estimate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.retrieval import Candidate
+
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "un": 1,
+    "une": 1,
+    "deux": 2,
+    "ein": 1,
+    "eine": 1,
+    "zwei": 2,
+    "uno": 1,
+    "due": 2,
+    "dos": 2,
+}
+_MULTIPLIERS = {
+    "k": 10**3,
+    "thousand": 10**3,
+    "m": 10**6,
+    "mn": 10**6,
+    "mio": 10**6,
+    "million": 10**6,
+    "millions": 10**6,
+    "millionen": 10**6,
+    "milioni": 10**6,
+    "milione": 10**6,
+    "millones": 10**6,
+    "millon": 10**6,
+    "millón": 10**6,
+    "b": 10**9,
+    "bn": 10**9,
+    "billion": 10**9,
+    "billions": 10**9,
+    "milliard": 10**9,
+    "milliards": 10**9,
+    "miliardi": 10**9,
+    "milliarden": 10**9,
+}
+_DIRECTIONS = {
+    "input": "input",
+    "inputs": "input",
+    "entrée": "input",
+    "entree": "input",
+    "entrada": "input",
+    "eingabe": "input",
+    "ingresso": "input",
+    "prompt": "input",
+    "output": "output",
+    "outputs": "output",
+    "sortie": "output",
+    "salida": "output",
+    "ausgabe": "output",
+    "uscita": "output",
+    "completion": "output",
+}
+_WORD = re.compile(r"\d+(?:[.,]\d+)*(?:[kKmMbB]n?)?|[^\W\d_]+(?:-[^\W\d_]+)?")
+_QUANTITY = re.compile(r"(\d+(?:[.,]\d+)?)([kKmMbB]n?)?$")
+LOOK_BACK = 6  # words between a volume and the direction it belongs to
+
+_CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP"}
+_AMOUNT = r"(?P<cur>[$€£])\s?(?P<amount>\d+(?:\.\d+)?)"
+_PER_MILLION = r"per (?:1M|1 ?million|million|1,000,000)"
+_PRICE_PATTERNS = (
+    # "**Input:** $0.4 per million tokens", "| Output | $8.10 per 1M tokens |"
+    re.compile(rf"\b(?P<dir>input|output)\b[^$€£\n]{{0,30}}?{_AMOUNT}\s*{_PER_MILLION}", re.I),
+    # "$0.40 per million input tokens"
+    re.compile(rf"{_AMOUNT}\s*{_PER_MILLION}\s+(?P<dir>input|output)\b", re.I),
+)
+
+
+@dataclass(frozen=True)
+class Price:
+    direction: str  # "input" | "output"
+    currency: str  # "USD"
+    per_million: Decimal
+    candidate: Candidate
+
+
+@dataclass(frozen=True)
+class Line:
+    direction: str
+    tokens: int
+    price: Price
+
+    @property
+    def amount(self) -> Decimal:
+        return (Decimal(self.tokens) / Decimal(10**6) * self.price.per_million).quantize(
+            Decimal("0.01")
+        )
+
+
+def volumes(question: str) -> dict[str, int]:
+    """Token volumes per direction the question states ({"input": 10_000_000, ...})."""
+    words = [w.lower() for w in _WORD.findall(question)]
+    found: dict[str, int] = {}
+    for index, word in enumerate(words):
+        direction = _DIRECTIONS.get(word)
+        if not direction or direction in found:
+            continue
+        tokens_follow = index + 1 < len(words) and words[index + 1] in _TOKEN_WORDS
+        quantity = _quantity_before(words, index, tokens_follow)
+        if quantity:
+            found[direction] = quantity
+    return found
+
+
+_TOKEN_WORDS = ("tokens", "token", "jetons", "jeton")
+_FAMILY_WORDS = ("tiny", "small", "medium", "large", "next", "mistral")
+
+
+def _quantity_before(words: list[str], index: int, tokens_follow: bool) -> int | None:
+    for back in range(index - 1, max(-1, index - 1 - LOOK_BACK), -1):
+        following = words[back + 1] if back + 1 < index else ("tokens" if tokens_follow else "")
+        after_model = back > 0 and words[back - 1] in _FAMILY_WORDS
+        value = _value(words[back], following, after_model)
+        if value is not None:
+            return value
+    return None
+
+
+def _value(word: str, following: str, after_model: bool) -> int | None:
+    match = _QUANTITY.match(word)
+    if match:
+        number = Decimal(match.group(1).replace(",", ""))
+        suffix = (match.group(2) or "").lower()
+    elif word in _NUMBER_WORDS:
+        number, suffix = Decimal(_NUMBER_WORDS[word]), ""
+    else:
+        return None
+    multiplier = _MULTIPLIERS.get(suffix) or _MULTIPLIERS.get(following)
+    if multiplier is None and (following not in _TOKEN_WORDS or after_model):
+        return None  # a bare number ("Medium 3 input price") is not a volume
+    return int(number * (multiplier or 1))
+
+
+def prices(candidates: list[Candidate]) -> dict[str, list[Price]]:
+    """Per-million-token prices by direction, in the order of the candidates given."""
+    found: dict[str, list[Price]] = {"input": [], "output": []}
+    for candidate in candidates:
+        for pattern in _PRICE_PATTERNS:
+            for match in pattern.finditer(candidate.sentence.text):
+                found[match.group("dir").lower()].append(
+                    Price(
+                        match.group("dir").lower(),
+                        _CURRENCY[match.group("cur")],
+                        Decimal(match.group("amount")),
+                        candidate,
+                    )
+                )
+    return found
+
+
+def estimate(wanted: dict[str, int], available: dict[str, list[Price]]) -> list[Line] | None:
+    """One line per direction asked, priced from the first price found; None if one is missing."""
+    lines = []
+    for direction in ("input", "output"):
+        if direction in wanted:
+            if not available.get(direction):
+                return None
+            lines.append(Line(direction, wanted[direction], available[direction][0]))
+    return lines or None
+
+
+def money(currency: str, amount: Decimal) -> str:
+    return f"{currency} {amount:,.2f}"
