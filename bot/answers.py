@@ -51,6 +51,7 @@ class Answer:
     language: str = "en"
     rewritten_query: str = ""  # the standalone question retrieval used (follow-ups rewritten)
     conflicts: tuple[Conflict, ...] = ()
+    incomplete: bool = False  # the model's stream was cut before its end
     latency_ms: float = 0.0
     retrieved: tuple[dict[str, Any], ...] = field(default=())
 

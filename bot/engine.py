@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -17,8 +17,9 @@ from bot.answers import Answer
 from bot.conversation import standalone
 from bot.errors import CorpusEmpty
 from bot.extractive import ExtractiveAnswerer
-from bot.questions import clean_question
-from bot.retrieval import HybridRetriever, Passage
+from bot.mistral import MistralAnswerer
+from bot.questions import Question, clean_question
+from bot.retrieval import HybridRetriever, Passage, Retrieval
 from bot.settings import Settings
 from index.documents import scan_corpus
 from index.embeddings import load_embedder, model_name
@@ -48,7 +49,12 @@ class Engine:
         self.store = store
         self.embedder = embedder
         self.retriever = HybridRetriever(store, embedder)
-        self.answerer = ExtractiveAnswerer(model_name(embedder), self.retriever)
+        self.offline = ExtractiveAnswerer(model_name(embedder), self.retriever)
+        self.answerer: ExtractiveAnswerer | MistralAnswerer = self.offline
+        if settings.backend == "mistral" or (
+            settings.backend == "auto" and settings.mistral_api_key is not None
+        ):
+            self.answerer = MistralAnswerer(settings, self.offline)
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None) -> Engine:
@@ -72,27 +78,47 @@ class Engine:
         QuestionError when the question is empty once cleaned.
         """
         started = time.perf_counter()
-        question = clean_question(raw_question, self.settings.max_question_chars)
-        earlier = [
-            clean_question(h, self.settings.max_question_chars).text for h in history if h.strip()
-        ]
-        query = standalone(question.text, earlier)
-        retrieval = self.retriever.retrieve_with_sentences(query, self.settings.top_k)
-        passages = retrieval.passages
+        question, retrieval = self._retrieve(raw_question, history)
         answer = self.answerer.answer(retrieval, self.settings.today or date.today())
+        return self._finish(answer, question, retrieval, started)
+
+    def ask_stream(self, raw_question: str, history: Sequence[str] = ()) -> Iterator[str | Answer]:
+        """Like `ask`, yielding the answer text as it is written, then the final Answer."""
+        started = time.perf_counter()
+        question, retrieval = self._retrieve(raw_question, history)
+        today = self.settings.today or date.today()
+        if isinstance(self.answerer, MistralAnswerer):
+            for item in self.answerer.stream(retrieval, today):
+                if isinstance(item, Answer):
+                    yield self._finish(item, question, retrieval, started)
+                else:
+                    yield item
+        else:
+            yield self._finish(self.answerer.answer(retrieval, today), question, retrieval, started)
+
+    def _retrieve(self, raw_question: str, history: Sequence[str]) -> tuple[Question, Retrieval]:
+        limit = self.settings.max_question_chars
+        question = clean_question(raw_question, limit)
+        earlier = [clean_question(h, limit).text for h in history if h.strip()]
+        query = standalone(question.text, earlier)
+        return question, self.retriever.retrieve_with_sentences(query, self.settings.top_k)
+
+    def _finish(
+        self, answer: Answer, question: Question, retrieval: Retrieval, started: float
+    ) -> Answer:
         answer = replace(
             answer,
             question=question.text,
-            rewritten_query=query,
+            rewritten_query=retrieval.question,
             notices=question.notices + answer.notices,
             latency_ms=(time.perf_counter() - started) * 1000,
-            retrieved=tuple(_retrieved(p) for p in passages),
+            retrieved=tuple(_retrieved(p) for p in retrieval.passages),
         )
         logger.info(
             "answered: backend=%s latency=%.0fms passages=%d grounded=%s",
             answer.backend,
             answer.latency_ms,
-            len(passages),
+            len(retrieval.passages),
             answer.grounded,
         )
         return answer

@@ -27,6 +27,7 @@ __all__ = [
     "DocumentError",
     "EmbedderUnavailable",
     "EmbeddingModelMismatch",
+    "MistralKeyRejected",
     "ProcurebotError",
     "QuestionError",
     "ServerError",
@@ -44,3 +45,7 @@ class CorpusEmpty(ProcurebotError):
 
 class ServerError(ProcurebotError):
     """The web chat cannot start on the requested address and port."""
+
+
+class MistralKeyRejected(ProcurebotError):
+    """The Mistral API answered 401 or 403 to the configured key."""

@@ -134,7 +134,7 @@ class ExtractiveAnswerer:
         for need in needs(question):  # the best sentence that holds what was asked leads
             best = next(s for s in ranked if answers(need, s.candidate, asked))
             ranked = [best, *(s for s in ranked if s is not best)]
-        cited = _Citations()
+        cited = Citations()
         parts = []
         wanted = volumes(question)
         if wanted:
@@ -164,7 +164,7 @@ class ExtractiveAnswerer:
         parts.append("\n".join(f"- {item.text} [{cited.add(item.candidate)}]" for item in chosen))
         conflicts = []
         for found in find_conflicts(question, retrieval.candidates):
-            text, conflict = _conflict(found, cited, language)
+            text, conflict = conflict_section(found, cited, language)
             parts.append(text)
             conflicts.append(conflict)
         return Answer(
@@ -253,7 +253,7 @@ def _choose(ranked: list[Scored], question_terms: set[str]) -> list[Scored]:
     return chosen
 
 
-class _Citations:
+class Citations:
     """Numbers citations in order of first use; citing a sentence twice reuses its number."""
 
     def __init__(self) -> None:
@@ -273,7 +273,7 @@ class _Citations:
         return tuple(self._citations)
 
 
-def _estimate(lines: list[Line], cited: _Citations, language: str) -> str:
+def _estimate(lines: list[Line], cited: Citations, language: str) -> str:
     rows = [ESTIMATE.get(language, ESTIMATE["en"])]
     for line in lines:
         n = cited.add(line.price.candidate)
@@ -291,7 +291,7 @@ def _estimate(lines: list[Line], cited: _Citations, language: str) -> str:
 
 
 def _status(
-    happened: list[Event], current: list[Replacement], today: date, cited: _Citations
+    happened: list[Event], current: list[Replacement], today: date, cited: Citations
 ) -> str:
     """Where the model stands today, from the dated events the sources cite."""
     past = [e for e in happened if e.on <= today]
@@ -324,7 +324,7 @@ def _status(
 SIDE_CITATIONS = 2  # citations shown for each side of a conflict
 
 
-def _conflict(found: FoundConflict, cited: _Citations, language: str) -> tuple[str, Conflict]:
+def conflict_section(found: FoundConflict, cited: Citations, language: str) -> tuple[str, Conflict]:
     lines = [DISAGREE.get(language, DISAGREE["en"]).format(topic=found.topic.name)]
     claims = []
     for side in found.sides:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The checkout this package runs from: the shipped corpus and the default data folder live here.
@@ -45,6 +46,36 @@ class Settings(BaseSettings):
         default=None,
         description="The date availability and deprecation are reasoned against (YYYY-MM-DD); "
         "the machine's date when unset. Set it to replay an evaluation as of a given day.",
+    )
+    backend: Literal["auto", "extractive", "mistral"] = Field(
+        default="auto",
+        description="Who writes answers: 'mistral' (the Mistral API), 'extractive' (offline "
+        "quotes), or 'auto': Mistral when MISTRAL_API_KEY is set, else extractive.",
+    )
+    mistral_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MISTRAL_API_KEY", "PROCUREBOT_MISTRAL_API_KEY"),
+        description="Key of the Mistral API (or of an API-compatible endpoint). Never logged.",
+    )
+    mistral_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MISTRAL_BASE_URL", "PROCUREBOT_MISTRAL_BASE_URL"),
+        description="A regional or self-hosted API-compatible endpoint, without /v1.",
+    )
+    mistral_model: str = Field(
+        default="mistral-medium-latest", description="The Mistral chat model that answers."
+    )
+    temperature: float = Field(default=0.1, ge=0.0, le=1.5, description="Sampling temperature.")
+    seed: int | None = Field(default=7, description="random_seed sent to Mistral; unset: none.")
+    mistral_timeout_seconds: float = Field(
+        default=60.0, gt=0, le=600, description="Longest wait for one Mistral reply (per read)."
+    )
+    mistral_retry_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=600,
+        description="How long 429/5xx replies and timeouts are retried, with backoff, before "
+        "the offline answer is given with a notice.",
     )
     host: str = Field(default="127.0.0.1", description="Address the web chat binds to.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port of the web chat.")

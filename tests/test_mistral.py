@@ -1,0 +1,288 @@
+"""The Mistral backend: the real mistralai client over HTTP against a fake Mistral API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.answers import Answer
+from bot.engine import Engine
+from bot.errors import MistralKeyRejected
+from bot.mistral import MistralAnswerer, passage_id
+from bot.settings import PROJECT_ROOT
+from tests.conftest import run_cli
+from tests.fake_mistral import (
+    FakeMistral,
+    reply_delay,
+    reply_error,
+    reply_json,
+    reply_malformed,
+    reply_stream,
+)
+
+KEY = "sk-test-DO-NOT-LEAK-42"
+PRICE = "What does Mistral Medium 3 cost per million output tokens?"
+OUTPUT_QUOTE = "**Output:** $2 per million tokens"
+INPUT_QUOTE = "**Input:** $0.4 per million tokens"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeMistral]:
+    with FakeMistral() as server:
+        yield server
+
+
+def _use_mistral(engine: Engine, fake: FakeMistral, **overrides: object) -> Iterator[Engine]:
+    settings = engine.settings.model_copy(
+        update={
+            "backend": "mistral",
+            "mistral_api_key": SecretStr(KEY),
+            "mistral_base_url": fake.url,
+            "mistral_retry_seconds": 2.0,
+            "mistral_timeout_seconds": 2.0,
+            **overrides,
+        }
+    )
+    before = engine.answerer
+    engine.answerer = MistralAnswerer(settings, engine.offline)
+    try:
+        yield engine
+    finally:
+        engine.answerer = before
+
+
+@pytest.fixture
+def online(engine: Engine, fake: FakeMistral) -> Iterator[Engine]:
+    yield from _use_mistral(engine, fake)
+
+
+def reply_for(engine: Engine, question: str, sentences: list[tuple[str, list[str]]]) -> str:
+    """The JSON a well-behaved model returns: each quote cited from the passage holding it."""
+    retrieval = engine.retriever.retrieve_with_sentences(question, engine.settings.top_k)
+
+    def cite(quote: str) -> dict[str, str]:
+        for rank, passage in enumerate(retrieval.passages, start=1):
+            if quote in passage.chunk.text:
+                return {"passage": passage_id(rank), "quote": quote}
+        return {"passage": "P1", "quote": quote}  # not in any passage: a fabricated quote
+
+    return json.dumps(
+        {
+            "grounded": True,
+            "sentences": [
+                {"text": text, "citations": [cite(quote) for quote in quotes]}
+                for text, quotes in sentences
+            ],
+        }
+    )
+
+
+def _assert_verified(answer: Answer) -> None:
+    for citation in answer.citations:
+        text = (PROJECT_ROOT / citation.source).read_bytes().decode("utf-8")
+        assert text[citation.start : citation.end] == citation.quote
+
+
+def test_a_json_answer_with_verified_citations(online: Engine, fake: FakeMistral) -> None:
+    content = reply_for(
+        online, PRICE, [("Medium 3 costs $2 per million output tokens.", [OUTPUT_QUOTE])]
+    )
+    fake.enqueue(reply_json(content))
+    answer = online.ask(PRICE)
+    assert (answer.backend, answer.model, answer.grounded) == (
+        "mistral",
+        "mistral-medium-latest",
+        True,
+    )
+    assert answer.answer.startswith("Medium 3 costs $2 per million output tokens. [1]")
+    assert [c.quote for c in answer.citations] == [OUTPUT_QUOTE]
+    _assert_verified(answer)
+    (request,) = fake.chat_requests()
+    body = request["body"]
+    assert request["authorization"] == f"Bearer {KEY}"
+    assert body["model"] == "mistral-medium-latest" and body["temperature"] == 0.1
+    assert body["random_seed"] == 7
+    assert body["response_format"]["type"] == "json_schema"
+    system, user = body["messages"]
+    assert "Today's date is" in system["content"] and "English" in system["content"]
+    assert '<passage id="P1"' in user["content"] and 'kind="vendor-docs"' in user["content"]
+
+
+def test_quotes_are_matched_despite_typography(online: Engine, fake: FakeMistral) -> None:
+    content = reply_for(online, PRICE, [("It costs $2.", [OUTPUT_QUOTE])])
+    content = content.replace("**Output:** $2 per", "“**Output:**  $2 per")
+    fake.enqueue(reply_json(content))
+    answer = online.ask(PRICE)
+    assert [c.quote for c in answer.citations] == [OUTPUT_QUOTE]
+
+
+def test_a_fabricated_quote_is_dropped_and_its_sentence_marked(
+    online: Engine, fake: FakeMistral
+) -> None:
+    content = reply_for(
+        online,
+        PRICE,
+        [
+            ("Output costs $2 per million tokens.", [OUTPUT_QUOTE]),
+            ("It is free for public buyers.", ["Medium 3 is free for public-sector buyers"]),
+        ],
+    )
+    fake.enqueue(reply_json(content))
+    answer = online.ask(PRICE)
+    assert answer.backend == "mistral" and len(answer.citations) == 1
+    assert "It is free for public buyers. _(unsupported: no verified quote)_" in answer.answer
+    assert any("1 citation(s)" in notice for notice in answer.notices)
+    assert "[2]" not in answer.answer, "no citation number points nowhere"
+
+
+def test_no_verified_quote_falls_back_to_the_extractive_answer(
+    online: Engine, fake: FakeMistral
+) -> None:
+    content = reply_for(online, PRICE, [("It costs nothing.", ["costs nothing at all, ever"])])
+    fake.enqueue(reply_json(content))
+    answer = online.ask(PRICE)
+    assert answer.backend == "extractive" and answer.grounded
+    assert "no quote in the Mistral answer could be verified" in answer.notices[0]
+    _assert_verified(answer)
+
+
+def test_a_not_grounded_reply_cites_nothing(online: Engine, fake: FakeMistral) -> None:
+    fake.enqueue(reply_json(json.dumps({"grounded": False, "sentences": []})))
+    answer = online.ask("What does Mistral Medium 3 cost in yen?")
+    assert (answer.backend, answer.grounded, answer.citations) == ("mistral", False, ())
+
+
+def test_a_rejected_key_is_a_clear_error_without_the_key(online: Engine, fake: FakeMistral) -> None:
+    fake.enqueue(reply_error(401, {"message": "Unauthorized"}))
+    with pytest.raises(MistralKeyRejected, match="MISTRAL_API_KEY") as raised:
+        online.ask(PRICE)
+    assert KEY not in str(raised.value)
+    assert len(fake.chat_requests()) == 1, "a 401 is not retried"
+
+
+def test_429_with_retry_after_is_retried(online: Engine, fake: FakeMistral) -> None:
+    content = reply_for(online, PRICE, [("It costs $2.", [OUTPUT_QUOTE])])
+    fake.enqueue(reply_error(429, headers={"Retry-After": "1"}), reply_json(content))
+    answer = online.ask(PRICE)
+    assert answer.backend == "mistral"
+    assert len(fake.chat_requests()) == 2
+
+
+def test_server_errors_past_the_retry_budget_fall_back_with_a_notice(
+    online: Engine, fake: FakeMistral
+) -> None:
+    fake.enqueue(*[reply_error(500) for _ in range(20)])
+    answer = online.ask(PRICE)
+    assert answer.backend == "extractive" and answer.grounded
+    assert answer.notices[0] == "Offline extractive answer: the Mistral API answered 500."
+    assert len(fake.chat_requests()) >= 2, "retried with backoff first"
+
+
+def test_a_timeout_falls_back_with_a_notice(engine: Engine, fake: FakeMistral) -> None:
+    fake.enqueue(reply_delay(3.0, reply_json("{}")))
+    for online in _use_mistral(engine, fake, mistral_timeout_seconds=0.3, mistral_retry_seconds=0):
+        answer = online.ask(PRICE)
+        assert answer.backend == "extractive"
+        assert "did not answer in time" in answer.notices[0]
+
+
+def test_malformed_json_falls_back_with_a_notice(online: Engine, fake: FakeMistral) -> None:
+    fake.enqueue(reply_malformed())
+    answer = online.ask(PRICE)
+    assert answer.backend == "extractive" and "Mistral API failed" in answer.notices[0]
+
+
+def test_a_reply_outside_the_schema_falls_back(online: Engine, fake: FakeMistral) -> None:
+    fake.enqueue(reply_json("I think it costs about two dollars."))
+    answer = online.ask(PRICE)
+    assert answer.backend == "extractive"
+    assert "not the expected JSON" in answer.notices[0]
+
+
+def _pieces(content: str, size: int = 40) -> list[str]:
+    return [content[i : i + size] for i in range(0, len(content), size)]
+
+
+def test_a_streamed_answer_grows_then_is_verified(online: Engine, fake: FakeMistral) -> None:
+    content = reply_for(
+        online,
+        PRICE,
+        [
+            ("Output costs $2 per million tokens.", [OUTPUT_QUOTE]),
+            ("Input costs $0.4 per million tokens.", [INPUT_QUOTE]),
+        ],
+    )
+    fake.enqueue(reply_stream(_pieces(content)))
+    items = list(online.ask_stream(PRICE))
+    *texts, final = items
+    assert isinstance(final, Answer) and final.backend == "mistral" and not final.incomplete
+    assert texts[-1] == "Output costs $2 per million tokens. Input costs $0.4 per million tokens."
+    assert any(t == "Output costs $2 per million tokens." for t in texts), "text arrives early"
+    assert [c.quote for c in final.citations] == [OUTPUT_QUOTE, INPUT_QUOTE]
+
+
+def test_a_stream_cut_midway_keeps_what_arrived_marked_incomplete(
+    online: Engine, fake: FakeMistral
+) -> None:
+    content = reply_for(
+        online,
+        PRICE,
+        [
+            ("Output costs $2 per million tokens.", [OUTPUT_QUOTE]),
+            ("Input costs $0.4 per million tokens.", [INPUT_QUOTE]),
+        ],
+    )
+    pieces = _pieces(content)
+    first_done = next(i for i in range(len(pieces)) if "]}" in "".join(pieces[: i + 1])) + 1
+    fake.enqueue(reply_stream(pieces, cut_after=first_done))
+    *_, final = list(online.ask_stream(PRICE))
+    assert isinstance(final, Answer) and final.incomplete
+    assert "cut off" in final.notices[0]
+    assert [c.quote for c in final.citations] == [OUTPUT_QUOTE]
+    assert "Input costs" not in final.answer
+
+
+def test_the_cli_answers_through_the_api_and_never_shows_the_key(
+    engine: Engine, fake: FakeMistral, data_dir: Path
+) -> None:
+    content = reply_for(engine, PRICE, [("Medium 3 output is $2 per million.", [OUTPUT_QUOTE])])
+    fake.enqueue(reply_json(content), reply_error(500))
+    env = {"MISTRAL_API_KEY": KEY, "MISTRAL_BASE_URL": fake.url}
+    result = run_cli("ask", "--json", PRICE, data_dir=data_dir, env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["backend"] == "mistral" and data["grounded"]
+    assert [c["quote"] for c in data["citations"]] == [OUTPUT_QUOTE]
+    rejected = run_cli(
+        "ask",
+        "--json",
+        PRICE,
+        data_dir=data_dir,
+        env={**env, "PROCUREBOT_MISTRAL_RETRY_SECONDS": "0"},
+    )
+    assert rejected.returncode == 0 and json.loads(rejected.stdout)["backend"] == "extractive"
+    log = (data_dir / "procurebot.log").read_text(encoding="utf-8")
+    for output in (
+        result.stdout.decode(),
+        result.stderr.decode(),
+        rejected.stdout.decode(),
+        rejected.stderr.decode(),
+        log,
+    ):
+        assert KEY not in output
+
+
+def test_a_bad_key_through_the_cli_is_one_line(
+    fake: FakeMistral, engine: Engine, data_dir: Path
+) -> None:
+    fake.enqueue(reply_error(401, {"message": "Unauthorized"}))
+    env = {"MISTRAL_API_KEY": KEY, "MISTRAL_BASE_URL": fake.url}
+    result = run_cli("ask", PRICE, data_dir=data_dir, env=env)
+    assert result.returncode == 1
+    stderr = result.stderr.decode()
+    assert stderr.startswith("procurebot: error: The Mistral API rejected the key (401)")
+    assert "Traceback" not in stderr and KEY not in stderr
