@@ -83,8 +83,10 @@ _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP"}
 _AMOUNT = r"(?P<cur>[$€£])\s?(?P<amount>\d+(?:\.\d+)?)"
 _PER_MILLION = r"per (?:1M|1 ?million|million|1,000,000)"
 _PRICE_PATTERNS = (
-    # "**Input:** $0.4 per million tokens", "| Output | $8.10 per 1M tokens |"
-    re.compile(rf"\b(?P<dir>input|output)\b[^$€£\n]{{0,30}}?{_AMOUNT}\s*{_PER_MILLION}", re.I),
+    # "**Input:** $0.4 per million tokens", "| Output | $8.10 per 1M tokens |": a label, then
+    # only label punctuation before the amount (never other words, which may name the other
+    # direction: "input tokens and $2 per million output tokens")
+    re.compile(rf"\b(?P<dir>input|output)\b[\s:*|]{{0,12}}{_AMOUNT}\s*{_PER_MILLION}", re.I),
     # "$0.40 per million input tokens"
     re.compile(rf"{_AMOUNT}\s*{_PER_MILLION}\s+(?P<dir>input|output)\b", re.I),
 )

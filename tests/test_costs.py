@@ -48,3 +48,13 @@ def test_the_cost_example_computes_usd_8_with_its_formula(engine: Engine) -> Non
 def test_no_estimate_without_a_price_for_each_direction(engine: Engine) -> None:
     answer = engine.ask("Estimate the cost of 20M input and 20M output tokens on Mistral Small 4.")
     assert not answer.grounded and answer.citations == ()
+
+
+def test_each_direction_gets_its_own_price_from_a_combined_sentence(engine: Engine) -> None:
+    answer = engine.ask(
+        "We expect 120M input tokens and 25M output tokens a month on Medium 3.1. "
+        "What is the monthly bill at list price?"
+    )
+    assert "120,000,000 tokens / 1,000,000 × USD 0.40 [" in answer.answer
+    assert "25,000,000 tokens / 1,000,000 × USD 2.00 [" in answer.answer
+    assert "**USD 98.00**" in answer.answer
