@@ -63,3 +63,22 @@ def test_a_port_in_use_is_a_clear_error(engine: Engine) -> None:
         port = taken.getsockname()[1]
         with pytest.raises(ServerError, match=f"127.0.0.1:{port}.*--port"):
             launch(engine, "127.0.0.1", port, block=False)
+
+
+def test_the_chat_streams_and_reads_follow_ups_from_its_history(engine: Engine) -> None:
+    """History goes through Gradio's own post- and preprocessing, as between browser turns."""
+    from gradio.components.chatbot import Chatbot, ChatbotDataMessages
+
+    from ui.app import build_app
+
+    app = build_app(engine)
+    respond = next(f for f in app.fns.values() if f.name == "respond").fn
+    chat = Chatbot()
+    history: list = []
+    for question in ("Which clouds offer Mistral Medium 3?", "And for 3.1?"):
+        *_, (box, shown) = list(respond(question, history))
+        assert box == ""
+        history = chat.preprocess(ChatbotDataMessages.model_validate(chat.postprocess(shown)))
+    last = shown[-1]["content"]
+    assert "_Read as: Which clouds offer Mistral Medium 3.1?_" in last
+    assert "Bedrock" in last and "**Sources**" in last

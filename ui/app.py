@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from bot.answers import Answer
@@ -41,6 +42,8 @@ def _gradio() -> Any:
 def answer_markdown(answer: Answer) -> str:
     """An answer as shown in the chat: notices, the answer, then its numbered sources."""
     parts = [f"_Note: {notice}_" for notice in answer.notices]
+    if answer.rewritten_query and answer.rewritten_query != answer.question:
+        parts.append(f"_Read as: {answer.rewritten_query}_")
     parts.append(answer.answer if answer.grounded else f"_{answer.answer}_")
     if answer.citations:
         sources = ["**Sources**"]
@@ -52,6 +55,17 @@ def answer_markdown(answer: Answer) -> str:
         parts.append("\n\n".join(sources))
     parts.append(f"<sub>{answer.backend} · {answer.model} · {answer.latency_ms:.0f} ms</sub>")
     return "\n\n".join(parts)
+
+
+def _text_of(content: Any) -> str:
+    """A chat message's text: Gradio gives a string or a list of content blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    if isinstance(content, list):
+        return " ".join(_text_of(block) for block in content)
+    return ""
 
 
 def citations_json(answer: Answer) -> list[dict[str, Any]]:
@@ -66,20 +80,22 @@ def build_app(engine: Engine) -> gr.Blocks:
         answer = _answer_or_error(engine, question)
         return answer_markdown(answer), citations_json(answer)
 
-    def respond(message: str, history: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    def respond(
+        message: str, history: list[dict[str, Any]]
+    ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """Stream the answer into the chat; earlier questions make follow-ups standalone."""
+        earlier = [_text_of(m["content"]) for m in history if m["role"] == "user"]
+        user = {"role": "user", "content": message}
         try:
-            answer = engine.ask(message)
+            for item in engine.ask_stream(message, earlier):
+                text = answer_markdown(item) if isinstance(item, Answer) else f"{item} …"
+                yield "", [*history, user, {"role": "assistant", "content": text}]
         except QuestionError as exc:
             gr.Warning(str(exc))
-            return message, history
+            yield message, history
         except ProcurebotError as exc:
             logger.exception("answering failed")
             raise gr.Error(str(exc)) from exc
-        turn = [
-            {"role": "user", "content": answer.question},
-            {"role": "assistant", "content": answer_markdown(answer)},
-        ]
-        return "", [*history, *turn]
 
     with gr.Blocks(title="procurebot") as app:
         gr.Markdown(
