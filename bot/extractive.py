@@ -179,15 +179,7 @@ class ExtractiveAnswerer:
         )
 
     def _not_answered(self, question: str, language: str, notices: tuple[str, ...]) -> Answer:
-        return Answer(
-            question=question,
-            answer=NOT_ANSWERED.get(language, NOT_ANSWERED["en"]),
-            backend=BACKEND,
-            model=self.model,
-            grounded=False,
-            notices=notices,
-            language=language,
-        )
+        return not_answered(question, language, BACKEND, self.model, notices)
 
     def _rank(
         self, question: str, question_vector: list[float], candidates: list[Candidate]
@@ -251,6 +243,21 @@ def _choose(ranked: list[Scored], question_terms: set[str]) -> list[Scored]:
         per_source[source] = per_source.get(source, 0) + 1
         chosen.append(item)
     return chosen
+
+
+def not_answered(
+    question: str, language: str, backend: str, model: str, notices: tuple[str, ...] = ()
+) -> Answer:
+    """ "The documents do not answer this question", in the question's language, citing nothing."""
+    return Answer(
+        question=question,
+        answer=NOT_ANSWERED.get(language, NOT_ANSWERED["en"]),
+        backend=backend,
+        model=model,
+        grounded=False,
+        notices=notices,
+        language=language,
+    )
 
 
 class Citations:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from bot.answers import Answer
 from bot.conflicts import find_conflicts
 from bot.errors import MistralKeyRejected
-from bot.extractive import NOT_ANSWERED, Citations, ExtractiveAnswerer, conflict_section
+from bot.extractive import Citations, ExtractiveAnswerer, conflict_section, not_answered
 from bot.retrieval import Candidate, Passage, Retrieval
 from bot.settings import Settings
 from bot.verify import locate
@@ -228,15 +228,7 @@ class MistralAnswerer:
     ) -> Answer:
         language = guess_language(retrieval.question)
         if not reply.grounded:
-            return Answer(
-                question=retrieval.question,
-                answer=NOT_ANSWERED.get(language, NOT_ANSWERED["en"]),
-                backend=BACKEND,
-                model=self.model,
-                grounded=False,
-                notices=notices,
-                language=language,
-            )
+            return not_answered(retrieval.question, language, BACKEND, self.model, notices)
         by_id = {passage_id(i): p for i, p in enumerate(retrieval.passages, start=1)}
         cited = Citations()
         lines, supported, dropped = [], 0, 0

@@ -28,6 +28,10 @@ KEY = "sk-test-DO-NOT-LEAK-42"
 PRICE = "What does Mistral Medium 3 cost per million output tokens?"
 OUTPUT_QUOTE = "**Output:** $2 per million tokens"
 INPUT_QUOTE = "**Input:** $0.4 per million tokens"
+TWO_PRICES = [
+    ("Output costs $2 per million tokens.", [OUTPUT_QUOTE]),
+    ("Input costs $0.4 per million tokens.", [INPUT_QUOTE]),
+]
 
 
 @pytest.fixture
@@ -211,10 +215,7 @@ def test_a_streamed_answer_grows_then_is_verified(online: Engine, fake: FakeMist
     content = reply_for(
         online,
         PRICE,
-        [
-            ("Output costs $2 per million tokens.", [OUTPUT_QUOTE]),
-            ("Input costs $0.4 per million tokens.", [INPUT_QUOTE]),
-        ],
+        TWO_PRICES,
     )
     fake.enqueue(reply_stream(_pieces(content)))
     items = list(online.ask_stream(PRICE))
@@ -231,10 +232,7 @@ def test_a_stream_cut_midway_keeps_what_arrived_marked_incomplete(
     content = reply_for(
         online,
         PRICE,
-        [
-            ("Output costs $2 per million tokens.", [OUTPUT_QUOTE]),
-            ("Input costs $0.4 per million tokens.", [INPUT_QUOTE]),
-        ],
+        TWO_PRICES,
     )
     pieces = _pieces(content)
     first_done = next(i for i in range(len(pieces)) if "]}" in "".join(pieces[: i + 1])) + 1
