@@ -19,6 +19,7 @@ _VERSION = r"(?:\d+(?:\.\d+)?)(?!\.?\d)|\((?:19|20)\d\d\)"
 _MODEL = re.compile(
     rf"\bmistral[\s_-]+(?P<family_a>{_FAMILY})\b(?:[\s_-]+(?P<version_a>{_VERSION}))?"
     rf"|\b(?P<family_b>{_FAMILY})\s+(?P<version_b>{_VERSION})"
+    rf"|\b(?P<version_c>(?:19|20)\d\d)\s+mistral[\s_-]+(?P<family_c>{_FAMILY})\b(?![\s_-]*\d)"
     rf"|\b(?P<named>{_NAMED})\b",
     re.IGNORECASE,
 )
@@ -32,8 +33,12 @@ def models_named(text: str) -> frozenset[Model]:
     found: set[Model] = set()
     for match in _MODEL.finditer(text):
         parts = match.groupdict()
-        family = (parts["family_a"] or parts["family_b"] or parts["named"]).lower()
-        version = (parts["version_a"] or parts["version_b"] or "").strip("().") or None
+        family = (
+            parts["family_a"] or parts["family_b"] or parts["family_c"] or parts["named"]
+        ).lower()
+        version = (parts["version_a"] or parts["version_b"] or parts["version_c"] or "").strip(
+            "()."
+        ) or None
         found.add((family, version))
     return frozenset(found)
 

@@ -56,3 +56,10 @@ def test_a_price_asked_by_model_id_is_answered_through_its_alias(engine: Engine)
     answer = engine.ask("What is the input token rate for mistral-medium-2505?")
     assert answer.grounded
     assert "$0.4" in answer.citations[0].quote
+
+
+def test_a_year_before_the_name_is_the_version(engine: Engine) -> None:
+    answer = engine.ask("How large was the context window of the original 2023 Mistral Medium?")
+    assert any("32K" in c.quote for c in answer.citations)
+    assert "128K" not in answer.answer and "131K" not in answer.answer
+    assert answer.conflicts == (), "other versions' windows are not a disagreement"
