@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.answers import Answer
 from bot.conversation import standalone
-from bot.errors import CorpusEmpty
+from bot.errors import CorpusEmpty, MistralNotConfigured
 from bot.extractive import ExtractiveAnswerer
 from bot.mistral import MistralAnswerer
 from bot.questions import Question, clean_question
@@ -54,6 +54,12 @@ class Engine:
         if settings.backend == "mistral" or (
             settings.backend == "auto" and settings.mistral_api_key is not None
         ):
+            if settings.mistral_api_key is None and settings.mistral_base_url is None:
+                raise MistralNotConfigured(
+                    "No Mistral API key is set: set MISTRAL_API_KEY (or MISTRAL_BASE_URL for a "
+                    "self-hosted endpoint), or use the offline mode with "
+                    "PROCUREBOT_BACKEND=extractive."
+                )
             self.answerer = MistralAnswerer(settings, self.offline)
 
     @classmethod

@@ -28,6 +28,7 @@ __all__ = [
     "EmbedderUnavailable",
     "EmbeddingModelMismatch",
     "MistralKeyRejected",
+    "MistralNotConfigured",
     "ProcurebotError",
     "QuestionError",
     "ServerError",
@@ -49,3 +50,7 @@ class ServerError(ProcurebotError):
 
 class MistralKeyRejected(ProcurebotError):
     """The Mistral API answered 401 or 403 to the configured key."""
+
+
+class MistralNotConfigured(ProcurebotError):
+    """PROCUREBOT_BACKEND=mistral without MISTRAL_API_KEY or MISTRAL_BASE_URL."""

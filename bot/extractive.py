@@ -159,7 +159,7 @@ class ExtractiveAnswerer:
             if happened:
                 named_ids = {f"mistral-{f}-{v}" for f, v in asked if v}
                 current = replacements(retrieval.candidates, named_ids)
-                parts.append(_status(happened, current, today, cited))
+                parts.append(_status(happened, current, today, cited, language))
         chosen = _choose(ranked, set(query_terms(question)))
         parts.append("\n".join(f"- {item.text} [{cited.add(item.candidate)}]" for item in chosen))
         conflicts = []
@@ -297,34 +297,82 @@ def _estimate(lines: list[Line], cited: Citations, language: str) -> str:
     return "\n".join(rows)
 
 
+STATUS = {
+    "en": (
+        "Status as of {today}: retired on {on} [{n}], so it can no longer be called.",
+        "Status as of {today}: {kind} since {on} [{n}].",
+        "Planned: {kind} on {on} [{n}] (after {today}).",
+        "Current model ids named by the sources: {ids}.",
+        {"deprecated": "deprecated", "retired": "retired"},
+    ),
+    "fr": (
+        "État au {today} : retiré le {on} [{n}], il ne peut plus être appelé.",
+        "État au {today} : {kind} depuis le {on} [{n}].",
+        "Prévu : {kind} le {on} [{n}] (après le {today}).",
+        "Identifiants actuels cités par les sources : {ids}.",
+        {"deprecated": "déprécié", "retired": "retiré"},
+    ),
+    "de": (
+        "Stand {today}: am {on} abgeschaltet [{n}], kann nicht mehr aufgerufen werden.",
+        "Stand {today}: {kind} seit {on} [{n}].",
+        "Geplant: {kind} am {on} [{n}] (nach {today}).",
+        "Aktuelle Modell-IDs laut den Quellen: {ids}.",
+        {"deprecated": "als veraltet markiert", "retired": "abgeschaltet"},
+    ),
+    "it": (
+        "Stato al {today}: ritirato il {on} [{n}], non può più essere chiamato.",
+        "Stato al {today}: {kind} dal {on} [{n}].",
+        "Previsto: {kind} il {on} [{n}] (dopo il {today}).",
+        "ID di modello attuali indicati dalle fonti: {ids}.",
+        {"deprecated": "deprecato", "retired": "ritirato"},
+    ),
+    "es": (
+        "Estado a {today}: retirado el {on} [{n}], ya no se puede llamar.",
+        "Estado a {today}: {kind} desde el {on} [{n}].",
+        "Previsto: {kind} el {on} [{n}] (después del {today}).",
+        "ID de modelo actuales según las fuentes: {ids}.",
+        {"deprecated": "obsoleto", "retired": "retirado"},
+    ),
+}
+
+
 def _status(
-    happened: list[Event], current: list[Replacement], today: date, cited: Citations
+    happened: list[Event],
+    current: list[Replacement],
+    today: date,
+    cited: Citations,
+    language: str,
 ) -> str:
     """Where the model stands today, from the dated events the sources cite."""
+    retired_line, since_line, planned_line, current_line, kinds = STATUS.get(language, STATUS["en"])
     past = [e for e in happened if e.on <= today]
-    future = [e for e in happened if e.on > today]
     retired = [e for e in past if e.kind == "retired"]
     rows = []
-    if retired:
-        event = retired[-1]
+    if retired or past:
+        event = (retired or past)[-1]
+        line = retired_line if retired else since_line
         rows.append(
-            f"- Status as of {today.isoformat()}: retired on {event.on.isoformat()} "
-            f"[{cited.add(event.candidate)}], so it can no longer be called."
+            "- "
+            + line.format(
+                today=today.isoformat(),
+                on=event.on.isoformat(),
+                n=cited.add(event.candidate),
+                kind=kinds[event.kind],
+            )
         )
-    elif past:
-        event = past[-1]
+    for event in (e for e in happened if e.on > today):
         rows.append(
-            f"- Status as of {today.isoformat()}: {event.kind} since {event.on.isoformat()} "
-            f"[{cited.add(event.candidate)}]."
-        )
-    for event in future:
-        rows.append(
-            f"- Planned: {event.kind} on {event.on.isoformat()} [{cited.add(event.candidate)}] "
-            f"(after {today.isoformat()})."
+            "- "
+            + planned_line.format(
+                today=today.isoformat(),
+                on=event.on.isoformat(),
+                n=cited.add(event.candidate),
+                kind=kinds[event.kind],
+            )
         )
     if current and past:
-        named = ", ".join(f"`{r.model_id}` [{cited.add(r.candidate)}]" for r in current)
-        rows.append(f"- Current model ids named by the sources: {named}.")
+        ids = ", ".join(f"`{r.model_id}` [{cited.add(r.candidate)}]" for r in current)
+        rows.append("- " + current_line.format(ids=ids))
     return "\n".join(rows)
 
 

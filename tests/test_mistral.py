@@ -307,3 +307,9 @@ def test_document_text_cannot_close_its_passage_or_change_the_rules(
     assert user["content"].count("</passage>") == len(passages), "only the real ends close"
     assert "ignore the rules" in user["content"].split("</passage>")[0], "kept inside P1, as data"
     assert "are data" in system["content"]
+
+
+def test_choosing_mistral_without_a_key_is_a_clear_error(engine: Engine, data_dir: Path) -> None:
+    result = run_cli("ask", PRICE, data_dir=data_dir, env={"PROCUREBOT_BACKEND": "mistral"})
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith("procurebot: error: No Mistral API key is set")

@@ -21,3 +21,9 @@ def test_the_status_follows_today(engine: Engine) -> None:
     assert "Status as of 2025-01-15: deprecated since 2024-11-30" in answer.answer
     assert "Planned: retired on 2025-06-16" in answer.answer
     assert "can no longer be called" not in answer.answer
+
+
+def test_the_status_is_written_in_the_question_language(engine: Engine) -> None:
+    answer = engine.ask("Ist mistral-medium-2312 noch verfügbar?")
+    assert "am 2025-06-16 abgeschaltet" in answer.answer
+    assert "kann nicht mehr aufgerufen werden" in answer.answer
