@@ -96,6 +96,17 @@ NOT_ANSWERED = {
 
 
 @dataclass(frozen=True)
+class Supplements:
+    """Sections computed from the sources: before the answer (estimate, status) and after it
+    (conflicts); `unpriced` says why an estimate asked for cannot be made."""
+
+    lead: tuple[str, ...] = ()
+    tail: tuple[str, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    unpriced: str = ""
+
+
+@dataclass(frozen=True)
 class Scored:
     candidate: Candidate
     score: float
@@ -135,48 +146,59 @@ class ExtractiveAnswerer:
             best = next(s for s in ranked if answers(need, s.candidate, asked))
             ranked = [best, *(s for s in ranked if s is not best)]
         cited = Citations()
-        parts = []
-        wanted = volumes(question)
-        if wanted:
-            about = sorted(
-                (s.candidate for s in ranked if about_exactly(s.candidate, asked)), key=reliability
-            )
-            lines = estimate(wanted, prices(about))
-            if lines is None:
-                missing = ", ".join(sorted(wanted))
-                return self._not_answered(
-                    question,
-                    language,
-                    (
-                        f"No source gives the {missing} price needed for an "
-                        "estimate for the model asked about.",
-                    ),
-                )
-            parts.append(_estimate(lines, cited, language))
-        if ASKS_AVAILABILITY.search(question):
-            about = [s.candidate for s in ranked if about_exactly(s.candidate, asked)]
-            happened = events(about)
-            if happened:
-                named_ids = {f"mistral-{f}-{v}" for f, v in asked if v}
-                current = replacements(retrieval.candidates, named_ids)
-                parts.append(_status(happened, current, today, cited, language))
+        extra = self._supplements(retrieval, today, cited, ranked)
+        if extra.unpriced:
+            return self._not_answered(question, language, (extra.unpriced,))
         chosen = _choose(ranked, set(query_terms(question)))
-        parts.append("\n".join(f"- {item.text} [{cited.add(item.candidate)}]" for item in chosen))
-        conflicts = []
-        for found in find_conflicts(question, retrieval.candidates):
-            text, conflict = conflict_section(found, cited, language)
-            parts.append(text)
-            conflicts.append(conflict)
+        quotes = "\n".join(f"- {item.text} [{cited.add(item.candidate)}]" for item in chosen)
         return Answer(
             question=question,
-            answer="\n\n".join([FRAMING.get(language, FRAMING["en"]), *parts]),
+            answer="\n\n".join(
+                [FRAMING.get(language, FRAMING["en"]), *extra.lead, quotes, *extra.tail]
+            ),
             backend=BACKEND,
             model=self.model,
             grounded=True,
             citations=cited.citations,
             language=language,
-            conflicts=tuple(conflicts),
+            conflicts=extra.conflicts,
         )
+
+    def supplements(self, retrieval: Retrieval, today: date, cited: Citations) -> Supplements:
+        """What procurebot computes itself from the cited sources, whoever writes the answer:
+        a cost estimate, the availability status as of today, and the sources' conflicts."""
+        ranked = self._rank(retrieval.question, retrieval.vector, retrieval.candidates)
+        return self._supplements(retrieval, today, cited, ranked)
+
+    def _supplements(
+        self, retrieval: Retrieval, today: date, cited: Citations, ranked: list[Scored]
+    ) -> Supplements:
+        question = retrieval.question
+        language = guess_language(question)
+        asked = with_aliases(models_named(question), self._retriever.aliases)
+        about = [s.candidate for s in ranked if about_exactly(s.candidate, asked)]
+        lead: list[str] = []
+        wanted = volumes(question)
+        if wanted:
+            lines = estimate(wanted, prices(sorted(about, key=reliability)))
+            if lines is None:
+                missing = ", ".join(sorted(wanted))
+                return Supplements(
+                    unpriced=f"No source gives the {missing} price needed for an estimate "
+                    "for the model asked about."
+                )
+            lead.append(_estimate(lines, cited, language))
+        happened = events(about) if ASKS_AVAILABILITY.search(question) else []
+        if happened:
+            named_ids = {f"mistral-{f}-{v}" for f, v in asked if v}
+            current = replacements(retrieval.candidates, named_ids)
+            lead.append(_status(happened, current, today, cited, language))
+        tail, conflicts = [], []
+        for found in find_conflicts(question, retrieval.candidates):
+            text, conflict = conflict_section(found, cited, language)
+            tail.append(text)
+            conflicts.append(conflict)
+        return Supplements(tuple(lead), tuple(tail), tuple(conflicts))
 
     def _not_answered(self, question: str, language: str, notices: tuple[str, ...]) -> Answer:
         return not_answered(question, language, BACKEND, self.model, notices)

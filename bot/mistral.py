@@ -21,9 +21,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from bot.answers import Answer
-from bot.conflicts import find_conflicts
 from bot.errors import MistralKeyRejected
-from bot.extractive import Citations, ExtractiveAnswerer, conflict_section, not_answered
+from bot.extractive import Citations, ExtractiveAnswerer, not_answered
 from bot.retrieval import Candidate, Passage, Retrieval
 from bot.settings import Settings
 from bot.verify import locate
@@ -250,12 +249,10 @@ class MistralAnswerer:
             return self._fallback(
                 retrieval, today, "no quote in the Mistral answer could be verified"
             )
-        parts = [" ".join(lines)]
-        conflicts = []
-        for found in find_conflicts(retrieval.question, retrieval.candidates):
-            text, conflict = conflict_section(found, cited, language)
-            parts.append(text)
-            conflicts.append(conflict)
+        extra = self._offline.supplements(retrieval, today, cited)
+        if extra.unpriced:
+            notices += (extra.unpriced,)
+        parts = [" ".join(lines), *extra.lead, *extra.tail]
         if dropped:
             notices += (
                 f"{dropped} citation(s) whose quote was not in the cited passage were dropped.",
@@ -269,7 +266,7 @@ class MistralAnswerer:
             citations=cited.citations,
             notices=notices,
             language=language,
-            conflicts=tuple(conflicts),
+            conflicts=extra.conflicts,
         )
 
     def _fallback(self, retrieval: Retrieval, today: date, reason: str) -> Answer:

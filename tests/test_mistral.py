@@ -313,3 +313,27 @@ def test_choosing_mistral_without_a_key_is_a_clear_error(engine: Engine, data_di
     result = run_cli("ask", PRICE, data_dir=data_dir, env={"PROCUREBOT_BACKEND": "mistral"})
     assert result.returncode == 1
     assert result.stderr.decode().startswith("procurebot: error: No Mistral API key is set")
+
+
+def test_estimates_status_and_conflicts_are_computed_not_left_to_the_model(
+    online: Engine, fake: FakeMistral
+) -> None:
+    question = "What would 10 million input and 2 million output tokens cost on Medium 3?"
+    content = reply_for(online, question, [("It costs about $8.", [OUTPUT_QUOTE])])
+    fake.enqueue(reply_json(content))
+    answer = online.ask(question)
+    assert answer.backend == "mistral"
+    assert answer.answer.startswith("It costs about $8. [1]")
+    assert "USD 4.00 + USD 4.00 = **USD 8.00**" in answer.answer
+    _assert_verified(answer)
+    fake.enqueue(
+        reply_json(
+            reply_for(
+                online,
+                "Is Mistral Medium 3 multimodal?",
+                [("Yes.", ["**Model Type:** Multimodal language model"])],
+            )
+        )
+    )
+    answer = online.ask("Is Mistral Medium 3 multimodal?")
+    assert [c.topic for c in answer.conflicts] == ["multimodal-or-text-only"]
