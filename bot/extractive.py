@@ -13,14 +13,22 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from bot.answers import Answer, Citation, Claim, Conflict
-from bot.conflicts import FoundConflict, find_conflicts, reliability
-from bot.costs import Line, estimate, money, prices, volumes
+from bot.answers import Answer, Conflict
+from bot.conflicts import find_conflicts, reliability
+from bot.costs import estimate, prices, volumes
 from bot.entities import families_mentioned, models_named, names_other_model, with_aliases
 from bot.grounding import Need, about_exactly, about_other_version, answers, needs
 from bot.retrieval import Candidate, HybridRetriever, Retrieval, query_terms, terms
+from bot.sections import (
+    FRAMING,
+    Citations,
+    conflict_section,
+    estimate_section,
+    not_answered,
+    status_section,
+)
 from bot.timeline import ASKS as ASKS_AVAILABILITY
-from bot.timeline import Event, Replacement, events, replacements
+from bot.timeline import events, replacements
 from index.language import guess_language
 
 BACKEND = "extractive"
@@ -60,39 +68,6 @@ ANSWER_TYPES = (
     ),
 )
 ANSWER_TYPE_BONUS = 0.05
-
-FRAMING = {
-    "en": "The documents say:",
-    "fr": "Selon les documents :",
-    "de": "Laut den Dokumenten:",
-    "it": "Secondo i documenti:",
-    "es": "Según los documentos:",
-}
-DISAGREE = {
-    "en": "The sources disagree on {topic}; vendor documentation and newer sources weigh more:",
-    "fr": "Les sources se contredisent ({topic}) ; la documentation du fournisseur et les sources "
-    "récentes priment :",
-    "de": "Die Quellen widersprechen sich ({topic}); Herstellerdokumentation und neuere Quellen "
-    "wiegen schwerer:",
-    "it": "Le fonti non concordano ({topic}); la documentazione del fornitore e le fonti più "
-    "recenti pesano di più:",
-    "es": "Las fuentes no coinciden ({topic}); la documentación del proveedor y las fuentes más "
-    "recientes pesan más:",
-}
-ESTIMATE = {
-    "en": "Estimate from the cited prices:",
-    "fr": "Estimation à partir des prix cités :",
-    "de": "Schätzung aus den zitierten Preisen:",
-    "it": "Stima dai prezzi citati:",
-    "es": "Estimación a partir de los precios citados:",
-}
-NOT_ANSWERED = {
-    "en": "The documents do not answer this question.",
-    "fr": "Les documents ne répondent pas à cette question.",
-    "de": "Die Dokumente beantworten diese Frage nicht.",
-    "it": "I documenti non rispondono a questa domanda.",
-    "es": "Los documentos no responden a esta pregunta.",
-}
 
 
 @dataclass(frozen=True)
@@ -187,12 +162,12 @@ class ExtractiveAnswerer:
                     unpriced=f"No source gives the {missing} price needed for an estimate "
                     "for the model asked about."
                 )
-            lead.append(_estimate(lines, cited, language))
+            lead.append(estimate_section(lines, cited, language))
         happened = events(about) if ASKS_AVAILABILITY.search(question) else []
         if happened:
             named_ids = {f"mistral-{f}-{v}" for f, v in asked if v}
             current = replacements(retrieval.candidates, named_ids)
-            lead.append(_status(happened, current, today, cited, language))
+            lead.append(status_section(happened, current, today, cited, language))
         tail, conflicts = [], []
         for found in find_conflicts(question, retrieval.candidates):
             text, conflict = conflict_section(found, cited, language)
@@ -265,171 +240,6 @@ def _choose(ranked: list[Scored], question_terms: set[str]) -> list[Scored]:
         per_source[source] = per_source.get(source, 0) + 1
         chosen.append(item)
     return chosen
-
-
-def not_answered(
-    question: str, language: str, backend: str, model: str, notices: tuple[str, ...] = ()
-) -> Answer:
-    """ "The documents do not answer this question", in the question's language, citing nothing."""
-    return Answer(
-        question=question,
-        answer=NOT_ANSWERED.get(language, NOT_ANSWERED["en"]),
-        backend=backend,
-        model=model,
-        grounded=False,
-        notices=notices,
-        language=language,
-    )
-
-
-class Citations:
-    """Numbers citations in order of first use; citing a sentence twice reuses its number."""
-
-    def __init__(self) -> None:
-        self._numbers: dict[tuple[str, int, int], int] = {}
-        self._citations: list[Citation] = []
-
-    def add(self, candidate: Candidate) -> int:
-        sentence = candidate.sentence
-        key = (sentence.source, sentence.start, sentence.end)
-        if key not in self._numbers:
-            self._numbers[key] = len(self._citations) + 1
-            self._citations.append(_citation(self._numbers[key], candidate))
-        return self._numbers[key]
-
-    @property
-    def citations(self) -> tuple[Citation, ...]:
-        return tuple(self._citations)
-
-
-def _estimate(lines: list[Line], cited: Citations, language: str) -> str:
-    rows = [ESTIMATE.get(language, ESTIMATE["en"])]
-    for line in lines:
-        n = cited.add(line.price.candidate)
-        rate = money(line.price.currency, line.price.per_million)
-        rows.append(
-            f"- {line.direction}: {line.tokens:,} tokens / 1,000,000 × {rate} [{n}] = "
-            f"{money(line.price.currency, line.amount)}"
-        )
-    currencies = {line.price.currency for line in lines}
-    if len(lines) > 1 and len(currencies) == 1:
-        total = sum((line.amount for line in lines), start=lines[0].amount * 0)
-        added = " + ".join(money(line.price.currency, line.amount) for line in lines)
-        rows.append(f"- total: {added} = **{money(currencies.pop(), total)}**")
-    return "\n".join(rows)
-
-
-STATUS = {
-    "en": (
-        "Status as of {today}: retired on {on} [{n}], so it can no longer be called.",
-        "Status as of {today}: {kind} since {on} [{n}].",
-        "Planned: {kind} on {on} [{n}] (after {today}).",
-        "Current model ids named by the sources: {ids}.",
-        {"deprecated": "deprecated", "retired": "retired"},
-    ),
-    "fr": (
-        "État au {today} : retiré le {on} [{n}], il ne peut plus être appelé.",
-        "État au {today} : {kind} depuis le {on} [{n}].",
-        "Prévu : {kind} le {on} [{n}] (après le {today}).",
-        "Identifiants actuels cités par les sources : {ids}.",
-        {"deprecated": "déprécié", "retired": "retiré"},
-    ),
-    "de": (
-        "Stand {today}: am {on} abgeschaltet [{n}], kann nicht mehr aufgerufen werden.",
-        "Stand {today}: {kind} seit {on} [{n}].",
-        "Geplant: {kind} am {on} [{n}] (nach {today}).",
-        "Aktuelle Modell-IDs laut den Quellen: {ids}.",
-        {"deprecated": "als veraltet markiert", "retired": "abgeschaltet"},
-    ),
-    "it": (
-        "Stato al {today}: ritirato il {on} [{n}], non può più essere chiamato.",
-        "Stato al {today}: {kind} dal {on} [{n}].",
-        "Previsto: {kind} il {on} [{n}] (dopo il {today}).",
-        "ID di modello attuali indicati dalle fonti: {ids}.",
-        {"deprecated": "deprecato", "retired": "ritirato"},
-    ),
-    "es": (
-        "Estado a {today}: retirado el {on} [{n}], ya no se puede llamar.",
-        "Estado a {today}: {kind} desde el {on} [{n}].",
-        "Previsto: {kind} el {on} [{n}] (después del {today}).",
-        "ID de modelo actuales según las fuentes: {ids}.",
-        {"deprecated": "obsoleto", "retired": "retirado"},
-    ),
-}
-
-
-def _status(
-    happened: list[Event],
-    current: list[Replacement],
-    today: date,
-    cited: Citations,
-    language: str,
-) -> str:
-    """Where the model stands today, from the dated events the sources cite."""
-    retired_line, since_line, planned_line, current_line, kinds = STATUS.get(language, STATUS["en"])
-    past = [e for e in happened if e.on <= today]
-    retired = [e for e in past if e.kind == "retired"]
-    rows = []
-    if retired or past:
-        event = (retired or past)[-1]
-        line = retired_line if retired else since_line
-        rows.append(
-            "- "
-            + line.format(
-                today=today.isoformat(),
-                on=event.on.isoformat(),
-                n=cited.add(event.candidate),
-                kind=kinds[event.kind],
-            )
-        )
-    for event in (e for e in happened if e.on > today):
-        rows.append(
-            "- "
-            + planned_line.format(
-                today=today.isoformat(),
-                on=event.on.isoformat(),
-                n=cited.add(event.candidate),
-                kind=kinds[event.kind],
-            )
-        )
-    if current and past:
-        ids = ", ".join(f"`{r.model_id}` [{cited.add(r.candidate)}]" for r in current)
-        rows.append("- " + current_line.format(ids=ids))
-    return "\n".join(rows)
-
-
-SIDE_CITATIONS = 2  # citations shown for each side of a conflict
-
-
-def conflict_section(found: FoundConflict, cited: Citations, language: str) -> tuple[str, Conflict]:
-    lines = [DISAGREE.get(language, DISAGREE["en"]).format(topic=found.topic.name)]
-    claims = []
-    for side in found.sides:
-        refs = []
-        for candidate in side.candidates[:SIDE_CITATIONS]:
-            n = cited.add(candidate)
-            chunk = candidate.passage.chunk
-            refs.append(f"{chunk.kind}, {chunk.date or 'undated'} [{n}]")
-            claims.append(Claim(n, side.label))
-        lines.append(f"- **{side.label}**: " + "; ".join(refs))
-    return "\n".join(lines), Conflict(found.topic.key, tuple(claims))
-
-
-def _citation(n: int, candidate: Candidate) -> Citation:
-    chunk, sentence = candidate.passage.chunk, candidate.sentence
-    return Citation(
-        n=n,
-        source=sentence.source,
-        title=chunk.title,
-        kind=chunk.kind,
-        date=chunk.date,
-        quote=sentence.text,
-        start=sentence.start,
-        end=sentence.end,
-        sha256=chunk.sha256,
-        chunk_id=chunk.id,
-        opinion=chunk.kind == "community",
-    )
 
 
 def _dot(a: list[float], b: list[float]) -> float:

@@ -22,8 +22,9 @@ from pydantic import BaseModel, ValidationError
 
 from bot.answers import Answer
 from bot.errors import MistralKeyRejected
-from bot.extractive import Citations, ExtractiveAnswerer, not_answered
+from bot.extractive import ExtractiveAnswerer
 from bot.retrieval import Candidate, Passage, Retrieval
+from bot.sections import Citations, not_answered
 from bot.settings import Settings
 from bot.verify import locate
 from index.language import guess_language
