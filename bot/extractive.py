@@ -17,7 +17,7 @@ from bot.answers import Answer, Conflict
 from bot.conflicts import find_conflicts, reliability
 from bot.costs import estimate, prices, volumes
 from bot.entities import families_mentioned, models_named, names_other_model, with_aliases
-from bot.grounding import Need, about_exactly, about_other_version, answers, needs
+from bot.grounding import PRICE, Need, about_exactly, about_other_version, answers, needs
 from bot.retrieval import Candidate, HybridRetriever, Retrieval, query_terms, terms
 from bot.sections import (
     FRAMING,
@@ -57,7 +57,7 @@ ANSWER_TYPES = (
             r"prezzi|prezzo|cuesta|cuestan|precios?|coste)\b",
             re.IGNORECASE,
         ),
-        re.compile(r"[$€£]\s?\d|\d\s?(?:€|EUR|USD|GBP|dollars?|euros?)\b", re.IGNORECASE),
+        PRICE,
     ),
     (
         re.compile(r"\b(when|date|dates|quand|wann|datum|quando|cu[aá]ndo|fecha)\b", re.IGNORECASE),

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from bot.entities import Model, models_named
 from bot.retrieval import Candidate, terms
 
-_PRICE = re.compile(r"[$€£]\s?\d|\d\s?(?:€|EUR|USD|GBP|dollars?|euros?)\b", re.IGNORECASE)
+# An amount of money: "$0.40", "2 €", "8 USD".
+PRICE = re.compile(r"[$€£]\s?\d|\d\s?(?:€|EUR|USD|GBP|dollars?|euros?)\b", re.IGNORECASE)
 _CONTEXT_SIZE = re.compile(r"\b\d{1,4}\s?K\b|\b\d{2,3},?000 tokens\b", re.IGNORECASE)
 _MODEL_ID = re.compile(r"\b(?:mistral|open-mistral|codestral|pixtral)-[a-z]+-(?:\d{4}|latest)\b")
 _NUMBER = re.compile(
@@ -38,7 +39,7 @@ _PRICE_WORDS = (
     r"kosten|kostet|preise?|costa|costo|prezzi|prezzo|cuesta|cuestan|precios?|coste)\b"
 )
 _ASKS: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...] = (
-    ("price", re.compile(_PRICE_WORDS, re.IGNORECASE), _PRICE),
+    ("price", re.compile(_PRICE_WORDS, re.IGNORECASE), PRICE),
     (
         "context size",
         re.compile(r"\bcontext(?: window| length| size)?\b|fen[eê]tre de contexte|kontext", re.I),

@@ -193,10 +193,6 @@ class HybridRetriever:
             centroid = self._centroid
         return _cosine(vector, centroid) if centroid else 0.0
 
-    @property
-    def chunk_count(self) -> int:
-        return len(self._chunks)
-
     def idf(self, term: str) -> float:
         """How rare a keyword term is in the corpus; terms the corpus lacks weigh the most."""
         with self._lock:
