@@ -37,7 +37,7 @@ class Document:
     sha256: str  # of the file's bytes
     text: str
     catalogued: bool
-    extracted: bool  # spans refer to text extracted from the file (HTML, PDF)
+    extracted: bool  # spans refer to text extracted from the file (HTML, PDF, DOCX)
 
 
 @dataclass(frozen=True)

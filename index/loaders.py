@@ -2,21 +2,34 @@
 
 For plain text and Markdown the text is the file's own text, decoded from UTF-8 and nothing
 else changed, so a citation's span `[start:end]` is a span of the file as a reader opens it.
-For HTML and PDF it is the text extracted from the file (spans refer to that text).
+For HTML, PDF and DOCX it is the text extracted from the file (spans refer to that text);
+a DOCX document gives its paragraphs and table rows (cells joined by " | ") in document order.
 """
 
 from __future__ import annotations
 
 import io
+import zipfile
+import zlib
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.errors import DocumentError
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from docx.table import _Cell, _Row
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 PDF_SUFFIXES = frozenset({".pdf"})
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+DOCX_SUFFIXES = frozenset({".docx"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
+
+# Encrypted Word files and old .doc files are OLE compound files, not zip archives.
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def is_supported(path: Path) -> bool:
@@ -37,6 +50,8 @@ def load_text(path: Path, data: bytes) -> str:
         text = _html_text(_decode(path, data))
     elif suffix in PDF_SUFFIXES:
         text = _pdf_text(path, data)
+    elif suffix in DOCX_SUFFIXES:
+        text = _docx_text(path, data)
     else:
         raise DocumentError(path.name, f"unsupported file type {suffix or '(none)'}")
     if not text.strip():
@@ -111,7 +126,12 @@ def _html_text(html: str) -> str:
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return _tidy_lines("".join(parser.parts))
+
+
+def _tidy_lines(text: str) -> str:
+    """Each line with its runs of whitespace collapsed to one space; empty lines dropped."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
 
@@ -127,3 +147,55 @@ def _pdf_text(path: Path, data: bytes) -> str:
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise DocumentError(path.name, f"not a readable PDF ({exc})") from exc
     return "\n\n".join(page.strip() for page in pages if page.strip())
+
+
+def _docx_text(path: Path, data: bytes) -> str:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
+
+    if data.startswith(_OLE_SIGNATURE):
+        raise DocumentError(
+            path.name,
+            "the Word file is password-protected or in the old .doc format; "
+            "save an unprotected .docx copy",
+        )
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, zlib.error, XMLSyntaxError) as exc:
+        raise DocumentError(path.name, f"not a readable .docx file ({_one_line(exc)})") from exc
+    except (PackageNotFoundError, KeyError, ValueError) as exc:
+        raise DocumentError(
+            path.name, "not a readable .docx file (a zip archive that is not a Word document)"
+        ) from exc
+    try:
+        return _tidy_lines("\n".join(_docx_blocks(document)))
+    except (KeyError, ValueError, IndexError) as exc:
+        # e.g. a table cell merged with a row above the table's first row
+        reason = f"its content is malformed: {_one_line(exc)}"
+        raise DocumentError(path.name, f"not a readable .docx file ({reason})") from exc
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _docx_blocks(container: DocxDocument | _Cell) -> Iterator[str]:
+    """The text of each paragraph, and of each table row, of `container` in document order."""
+    from docx.text.paragraph import Paragraph
+
+    for block in container.iter_inner_content():
+        if isinstance(block, Paragraph):
+            yield block.text
+        else:
+            yield from (_docx_row(row) for row in block.rows)
+
+
+def _docx_row(row: _Row) -> str:
+    """A table row as one line: its cells' text joined by " | " (a merged cell counted once)."""
+    cells: list[_Cell] = []
+    for cell in row.cells:  # python-docx repeats the same object for each column a cell spans
+        if not cells or cell is not cells[-1]:
+            cells.append(cell)
+    texts = [" ".join(" ".join(_docx_blocks(cell)).split()) for cell in cells]
+    return " | ".join(texts) if any(texts) else ""
