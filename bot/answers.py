@@ -69,6 +69,20 @@ class Answer:
         return data
 
 
+def answer_from_json(data: dict[str, Any]) -> Answer:
+    """The Answer that `Answer.to_json` wrote (transcripts keep answers this way)."""
+    fields = dict(data)
+    fields["citations"] = tuple(Citation(**c) for c in data.get("citations", ()))
+    fields["conflicts"] = tuple(
+        Conflict(c["topic"], tuple(Claim(**claim) for claim in c["claims"]))
+        for c in data.get("conflicts", ())
+    )
+    fields["notices"] = tuple(data.get("notices", ()))
+    fields["retrieved"] = tuple(data.get("retrieved", ()))
+    known = set(Answer.__dataclass_fields__)
+    return Answer(**{key: value for key, value in fields.items() if key in known})
+
+
 def render_sources(answer: Answer) -> str:
     """The numbered sources under an answer, as Markdown (also readable as plain text)."""
     lines = []

@@ -1,0 +1,185 @@
+"""Transcripts in SQLite: migrations, turns saved as they happen, feedback, reviews, search."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.answers import Answer, Citation, Claim, Conflict
+from bot.migrations import MIGRATIONS, migrate
+from bot.transcripts import RunInfo, TranscriptError, TranscriptNotFound, TranscriptStore
+
+RUN = RunInfo("extractive", "extractive (e5)", {"top_k": 8}, "f" * 64, "0.1.0")
+CITATION = Citation(
+    n=1,
+    source="corpus/004_910b252cb6477a8d.txt",
+    title="Mistral Medium — vendor documentation",
+    kind="vendor-docs",
+    date="2025-05",
+    quote="**Output:** $2 per million tokens",
+    start=1063,
+    end=1096,
+    sha256="a" * 64,
+    chunk_id="k:3",
+)
+ANSWER = Answer(
+    question="What does it cost?",
+    answer="Output costs $2 per million tokens [1].",
+    backend="extractive",
+    model="extractive (e5)",
+    grounded=True,
+    citations=(CITATION,),
+    notices=("a notice",),
+    rewritten_query="What does Mistral Medium 3 cost?",
+    conflicts=(Conflict("weights", (Claim(1, "open"),)),),
+    latency_ms=12.5,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> TranscriptStore:
+    return TranscriptStore(tmp_path / "transcripts.sqlite")
+
+
+def test_all_migrations_run_on_an_empty_database_and_are_recorded(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "t.sqlite", isolation_level=None)
+    applied = migrate(db)
+    assert applied == [m.__name__ for m in MIGRATIONS]
+    recorded = [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY rowid")]
+    assert recorded == applied
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"conversations", "turns", "citations", "feedback", "reviews"} <= tables
+    assert migrate(db) == []
+
+
+def test_an_older_database_is_upgraded_without_losing_what_it_holds(tmp_path: Path) -> None:
+    path = tmp_path / "t.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    migrate(db, MIGRATIONS[:1])
+    db.execute(
+        "INSERT INTO conversations VALUES ('c1', 'alice', 'old', '2026-01-01', '2026-01-01')"
+    )
+    db.close()
+    store = TranscriptStore(path)
+    assert store.conversation("c1").title == "old"
+    turn = store.record_question("c1", "alice", "q?", RUN)
+    store.add_feedback(turn, "alice", "up")
+
+
+def test_a_failing_migration_leaves_nothing_half_done(tmp_path: Path) -> None:
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE half (x)")
+        raise sqlite3.OperationalError("boom")
+
+    db = sqlite3.connect(tmp_path / "t.sqlite", isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(db, (*MIGRATIONS, broken))
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "half" not in tables
+    assert "broken" not in {row[0] for row in db.execute("SELECT name FROM _migrations")}
+
+
+def test_a_question_is_saved_before_its_answer_and_the_answer_round_trips(
+    store: TranscriptStore,
+) -> None:
+    conversation = store.start_conversation("alice")
+    turn = store.record_question(conversation, "alice", "What does it cost?", RUN)
+    pending = store.conversation(conversation).turns[0]
+    assert (pending.status, pending.answer, pending.position) == ("pending", None, 1)
+    store.record_answer(turn, ANSWER)
+    saved = store.conversation(conversation)
+    assert saved.title == "What does it cost?"
+    assert saved.turns[0].answer == ANSWER
+    assert saved.turns[0].run == RUN
+    assert saved.turns[0].status == "answered" and saved.turns[0].answered_at
+    second = store.record_question(conversation, "alice", "And for 3.1?", RUN)
+    store.record_failure(second, "the index cannot be opened")
+    turns = store.conversation(conversation).turns
+    assert [t.position for t in turns] == [1, 2]
+    assert (turns[1].status, turns[1].error) == ("failed", "the index cannot be opened")
+
+
+def test_citations_are_kept_in_their_own_table_for_audits(store: TranscriptStore) -> None:
+    conversation = store.start_conversation("alice")
+    store.record_answer(store.record_question(conversation, "alice", "q?", RUN), ANSWER)
+    db = sqlite3.connect(store.path)
+    row = db.execute("SELECT source, start, end, quote, sha256 FROM citations").fetchone()
+    assert row == (CITATION.source, 1063, 1096, CITATION.quote, "a" * 64)
+
+
+def test_feedback_and_reviews(store: TranscriptStore) -> None:
+    conversation = store.start_conversation("alice")
+    turn = store.record_question(conversation, "alice", "q?", RUN)
+    store.add_feedback(turn, "alice", "up")
+    store.add_feedback(turn, "alice", "down", "outdated", "  the price changed  ")
+    store.add_review(turn, "rita", "needs correction", "cite the vendor page")
+    store.add_review(turn, "rita", "approved")
+    saved = store.conversation(conversation).turns[0]
+    assert [(f.rating, f.reason, f.comment) for f in saved.feedback] == [
+        ("down", "outdated", "the price changed")
+    ]
+    assert [r.status for r in saved.reviews] == ["needs correction", "approved"]
+    assert saved.review is not None and saved.review.status == "approved"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s, t: s.add_feedback(t, "a", "meh"), "'up' or 'down'"),
+        (lambda s, t: s.add_feedback(t, "a", "down", "because"), "The reason is one of"),
+        (lambda s, t: s.add_review(t, "r", "fine"), "approved"),
+        (lambda s, t: s.add_review(t, "r", "needs correction", " "), "Say what needs"),
+        (lambda s, t: s.add_review("nope", "r", "approved"), "no answer 'nope'"),
+    ],
+)
+def test_wrong_feedback_and_reviews_are_refused_and_change_nothing(
+    store: TranscriptStore, call: object, message: str
+) -> None:
+    conversation = store.start_conversation("alice")
+    turn = store.record_question(conversation, "alice", "q?", RUN)
+    with pytest.raises(TranscriptError, match=message):
+        call(store, turn)  # type: ignore[operator]
+    saved = store.conversation(conversation).turns[0]
+    assert saved.feedback == () and saved.reviews == ()
+
+
+def test_search_by_text_user_and_date(store: TranscriptStore) -> None:
+    first = store.start_conversation("alice")
+    store.record_answer(store.record_question(first, "alice", "What does it cost?", RUN), ANSWER)
+    second = store.start_conversation("bob")
+    store.record_question(second, "bob", "Which clouds sell 100% of it?", RUN)
+    assert [c.id for c in store.conversations()] == [second, first]
+    assert [c.id for c in store.conversations(user="alice")] == [first]
+    assert [c.id for c in store.conversations(text="per million")] == [first]  # in the answer
+    assert [c.id for c in store.conversations(text="100%")] == [second]  # % is literal
+    assert store.conversations(text="1_0") == []
+    today = date.today()
+    assert len(store.conversations(since=today, until=today)) == 2
+    assert store.conversations(until=date(2000, 1, 1)) == []
+    summary = store.conversations(user="alice")[0]
+    assert (summary.turns, summary.reviewed) == (1, 0)
+
+
+def test_unknown_ids_are_clear_errors(store: TranscriptStore) -> None:
+    with pytest.raises(TranscriptNotFound, match="no conversation 'x'"):
+        store.conversation("x")
+    with pytest.raises(TranscriptNotFound):
+        store.record_question("x", "alice", "q?", RUN)
+
+
+def test_a_database_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(TranscriptError, match=r"cannot be opened.*writable"):
+        TranscriptStore(path)
+
+
+def test_conversations_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "t.sqlite"
+    first = TranscriptStore(path)
+    conversation = first.start_conversation("alice")
+    first.record_answer(first.record_question(conversation, "alice", "q?", RUN), ANSWER)
+    assert TranscriptStore(path).conversation(conversation).turns[0].answer == ANSWER
