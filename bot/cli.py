@@ -253,20 +253,140 @@ def evaluate(
 
 
 @app.command()
+def questionnaire(
+    source: Annotated[
+        Path, typer.Argument(metavar="IN", help="The questionnaire: a .csv or .xlsx file.")
+    ],
+    out: Annotated[
+        Path, typer.Argument(metavar="OUT", help="The answers, .xlsx or .csv; a .md report too.")
+    ],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    """Answer every question of a vendor questionnaire, each with its cited sources."""
+    settings = _settings()
+    setup_logging(settings.data_dir, verbose)
+    with _people_errors():
+        from tqdm import tqdm
+
+        from bot import questionnaires
+
+        try:  # the file is checked before the index is opened
+            questionnaires.check_output(source, out)
+            sheet = questionnaires.read_questionnaire(source)
+        except questionnaires.QuestionnaireError as exc:
+            logger.info("questionnaire rejected: %s", exc)
+            typer.echo(f"procurebot: error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        engine = _open_engine(settings)
+        with tqdm(
+            total=len(sheet.rows),
+            desc="Answering",
+            unit="question",
+            file=sys.stderr,
+            disable=None,
+            leave=False,
+        ) as bar:
+            answered = questionnaires.answer_questionnaire(
+                sheet, engine.ask, lambda done, total: bar.update(done - bar.n)
+            )
+        report = questionnaires.write_answers(sheet, answered, out, f"Answers to {source.name}")
+    typer.echo(f"{questionnaires.summary_line(answered)} Written: {out}, {report}")
+
+
+@app.command()
+def conversations(
+    user: Annotated[str | None, typer.Option(help="Only this person's conversations.")] = None,
+    search: Annotated[
+        str, typer.Option(help="Only those whose questions or answers say this.")
+    ] = "",
+) -> None:
+    """List saved conversations, newest first (their ids are what `export` takes)."""
+    settings = _settings()
+    setup_logging(settings.data_dir)
+    with _people_errors():
+        from bot.transcripts import TranscriptStore
+
+        found = TranscriptStore(settings.transcripts_path).conversations(user, search)
+    for c in found:
+        typer.echo(f"{c.id}  {c.updated_at}  {c.user:<12} {c.turns:>3} answers  {c.title}")
+    if not found:
+        typer.echo("No saved conversation matches.", err=True)
+
+
+@app.command()
+def export(
+    conversation_id: Annotated[
+        str, typer.Argument(help="As listed by `procurebot conversations`.")
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="md, json or docx (a reviewer document).")
+    ] = "md",
+    out: Annotated[Path, typer.Option(help="Folder to write the file into.")] = Path("."),
+) -> None:
+    """Export a saved conversation for review, with the quotes and sources of every citation."""
+    settings = _settings()
+    setup_logging(settings.data_dir)
+    with _people_errors():
+        from bot.exports import export as export_conversation
+        from bot.transcripts import TranscriptStore
+
+        conversation = TranscriptStore(settings.transcripts_path).conversation(conversation_id)
+        path = export_conversation(conversation, fmt, out)
+    typer.echo(f"Written: {path}")
+
+
+@app.command()
+def user(
+    name: Annotated[str, typer.Argument(help="The login name.")],
+    role: Annotated[str, typer.Option(help="user, reviewer or admin.")] = "user",
+) -> None:
+    """Print a users-file entry for NAME with a hashed password (asked for, never echoed)."""
+    from bot.access import ROLES, hash_password
+
+    if (
+        role not in ROLES
+        or not name.strip()
+        or not name.replace("-", "").replace("_", "").isalnum()
+    ):
+        typer.echo(
+            f"procurebot: error: the name is letters, digits, - and _; the role one of "
+            f"{', '.join(ROLES)}.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    if len(password) < 8:
+        typer.echo("procurebot: error: use a password of at least 8 characters.", err=True)
+        raise typer.Exit(2)
+    typer.echo(f'[users.{name}]\nrole = "{role}"\npassword = "{hash_password(password)}"')
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 7860).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
 ) -> None:
-    """Start the web chat."""
+    """Start the web app: chat, review, questionnaires and documents."""
     overrides = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
     settings = _settings(**overrides)
     setup_logging(settings.data_dir, verbose)
     with _people_errors():
-        engine = _open_engine(settings)
-        from ui.app import serve as serve_app
+        from bot.access import Directory
+        from bot.workspace import Workspace
 
-        serve_app(engine, settings.host, settings.port)
+        directory = Directory.load(settings.users_file) if settings.users_file else None
+        if directory is None and settings.host not in ("127.0.0.1", "localhost", "::1"):
+            logger.warning(
+                "serving on %s without login: anyone who can reach it sees every conversation; "
+                "set PROCUREBOT_USERS_FILE (README, 'Access')",
+                settings.host,
+            )
+        workspace = Workspace.open(settings, _progress("Building the index (first use)"))
+        from ui.app import launch
+
+        typer.echo(f"procurebot: serving on http://{settings.host}:{settings.port}", err=True)
+        launch(workspace, settings.host, settings.port, directory=directory, block=True)
 
 
 def main() -> None:

@@ -5,9 +5,11 @@ corpus ──scan──> index (chunks + vectors in Chroma) ──retrieve──
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -21,10 +23,10 @@ from bot.mistral import MistralAnswerer
 from bot.questions import Question, clean_question
 from bot.retrieval import HybridRetriever, Passage, Retrieval
 from bot.settings import Settings
-from index.documents import scan_corpus
+from index.documents import CorpusScan, scan_corpus
 from index.embeddings import load_embedder, model_name
 from index.indexing import IndexReport, Progress, update_index
-from index.store import ChunkStore
+from index.store import ChunkStore, StoredDocument
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +36,28 @@ def open_store(settings: Settings, embedder: Embeddings, *, rebuild: bool = Fals
     return ChunkStore.open(settings.chroma_dir, model_name(embedder), dim, rebuild=rebuild)
 
 
+def scan_documents(settings: Settings) -> CorpusScan:
+    """The shipped corpus and the documents uploaded in the web app, as one scan."""
+    scans = [scan_corpus(settings.corpus_dir)]
+    if settings.uploads_dir.is_dir():
+        scans.append(scan_corpus(settings.uploads_dir))
+    return CorpusScan(
+        tuple(d for scan in scans for d in scan.documents),
+        tuple(p for scan in scans for p in scan.problems),
+    )
+
+
 def refresh_index(
     settings: Settings, store: ChunkStore, embedder: Embeddings, progress: Progress | None = None
 ) -> IndexReport:
-    """Bring the store in line with the corpus folder."""
-    return update_index(scan_corpus(settings.corpus_dir), store, embedder, progress)
+    """Bring the store in line with the corpus folder and the uploads."""
+    return update_index(scan_documents(settings), store, embedder, progress)
+
+
+def fingerprint(documents: Iterable[StoredDocument]) -> str:
+    """Identifies the indexed corpus: the SHA-256 of its sources and their files' SHA-256."""
+    lines = sorted(f"{d.source}\0{d.sha256}" for d in documents)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 class Engine:
@@ -49,6 +68,8 @@ class Engine:
         self.store = store
         self.embedder = embedder
         self.retriever = HybridRetriever(store, embedder)
+        self._index_lock = threading.Lock()
+        self._fingerprint = ""
         self.offline = ExtractiveAnswerer(model_name(embedder), self.retriever)
         self.answerer: ExtractiveAnswerer | MistralAnswerer = self.offline
         if settings.backend == "mistral" or (
@@ -77,6 +98,53 @@ class Engine:
                     "`procurebot index`."
                 )
         return cls(settings, store, embedder)
+
+    def reindex(self, progress: Progress | None = None) -> IndexReport:
+        """Bring the index in line with the documents, then answer from the new index.
+
+        One re-index at a time; questions asked meanwhile are answered from the index as it is.
+        """
+        with self._index_lock:
+            report = refresh_index(self.settings, self.store, self.embedder, progress)
+            self.retriever.refresh()
+            self._fingerprint = ""
+        return report
+
+    def documents(self) -> list[StoredDocument]:
+        """The indexed documents, by source."""
+        return [d for _, d in sorted(self.store.stored_documents().items())]
+
+    def pending_changes(self) -> list[str]:
+        """Sources whose file was added, changed or removed since the last indexing."""
+        stored = self.store.stored_documents()
+        scan = scan_documents(self.settings)
+        current = {d.source: d.sha256 for d in scan.documents}
+        unreadable = {p.path for p in scan.problems}
+        changed = [s for s, sha in current.items() if s not in stored or stored[s].sha256 != sha]
+        gone = [s for s in stored if s not in current and s not in unreadable]
+        return sorted(changed + gone)
+
+    @property
+    def corpus_fingerprint(self) -> str:
+        if not self._fingerprint:
+            self._fingerprint = fingerprint(self.store.stored_documents().values())
+        return self._fingerprint
+
+    def parameters(self) -> dict[str, object]:
+        """What besides the model shapes an answer: recorded with every transcript turn."""
+        settings = self.settings
+        parameters: dict[str, object] = {
+            "top_k": settings.top_k,
+            "embedding_model": model_name(self.embedder),
+            "today": (settings.today or date.today()).isoformat(),
+        }
+        if isinstance(self.answerer, MistralAnswerer):
+            parameters.update(
+                temperature=settings.temperature,
+                seed=settings.seed,
+                base_url=settings.mistral_base_url or "https://api.mistral.ai",
+            )
+        return parameters
 
     def ask(self, raw_question: str, history: Sequence[str] = ()) -> Answer:
         """Answer one question, a follow-up of the earlier questions in `history` (oldest first).

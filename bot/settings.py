@@ -77,9 +77,27 @@ class Settings(BaseSettings):
         description="How long 429/5xx replies and timeouts are retried, with backoff, before "
         "the offline answer is given with a notice.",
     )
+    users_file: Path | None = Field(
+        default=None,
+        description="TOML file of the people who may log in, with their role and password hash "
+        "(see `procurebot user`); when set, the web chat asks for a login. Unset: no login, "
+        "one local user who sees everything.",
+    )
+    max_upload_mb: int = Field(
+        default=20, ge=1, le=200, description="Largest document or questionnaire accepted (MiB)."
+    )
     host: str = Field(default="127.0.0.1", description="Address the web chat binds to.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port of the web chat.")
 
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Documents added in the web app; indexed with the corpus, cited as "uploads/…"."""
+        return self.data_dir / "uploads"
+
+    @property
+    def transcripts_path(self) -> Path:
+        return self.data_dir / "transcripts.sqlite"

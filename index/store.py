@@ -13,6 +13,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,10 @@ class StoredDocument:
     key: str  # the chunk ids' prefix: one version of the document under one chunker
     n_chunks: int  # how many chunks the document was split into
     present: int  # how many of them are in the store
+    title: str = ""
+    kind: str = ""
+    date: str | None = None
+    indexed_at: str = ""  # ISO 8601, UTC; "" for an index made before this was recorded
 
     @property
     def complete(self) -> bool:
@@ -97,14 +102,27 @@ class ChunkStore:
     def stored_documents(self) -> dict[str, StoredDocument]:
         result = self._collection.get(include=["metadatas"])
         present: Counter[tuple[str, str, str, int]] = Counter()
+        about: dict[str, dict[str, Any]] = {}
         for chunk_id, meta in zip(result["ids"], result["metadatas"] or [], strict=True):
             key = chunk_id.rsplit(":", 1)[0]
             present[(str(meta["source"]), str(meta["sha256"]), key, int(meta["n_chunks"]))] += 1
+            about[str(meta["source"])] = meta
         documents: dict[str, StoredDocument] = {}
         for (source, sha256, key, n_chunks), count in present.items():
             if source in documents:  # chunks of two versions of one file: re-index it
                 n_chunks = -1
-            documents[source] = StoredDocument(source, sha256, key, n_chunks, count)
+            meta = about[source]
+            documents[source] = StoredDocument(
+                source,
+                sha256,
+                key,
+                n_chunks,
+                count,
+                title=str(meta["title"]),
+                kind=str(meta["kind"]),
+                date=str(meta["date"]) or None,
+                indexed_at=str(meta.get("indexed_at", "")),
+            )
         return documents
 
     def add_sentences(
@@ -152,20 +170,22 @@ class ChunkStore:
         """Store chunks; a document's chunks are written last, as the mark that it is complete."""
         if not chunks:
             return
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
         self._collection.upsert(
             ids=[chunk.id for chunk in chunks],
             embeddings=[list(vector) for vector in vectors],
             documents=[chunk.text for chunk in chunks],
-            metadatas=[_metadata(chunk) for chunk in chunks],
+            metadatas=[{**_metadata(chunk), "indexed_at": stamp} for chunk in chunks],
         )
 
     def delete_source(self, source: str) -> None:
         self._collection.delete(where={"source": source})
         self._sentences.delete(where={"source": source})
 
-    def chunks(self) -> list[Chunk]:
-        """Every chunk, in corpus order."""
-        result = self._collection.get(include=["documents", "metadatas"])
+    def chunks(self, source: str | None = None) -> list[Chunk]:
+        """Every chunk (of one source, if given), in corpus order."""
+        where = {"source": source} if source is not None else None
+        result = self._collection.get(include=["documents", "metadatas"], where=where)
         chunks = [
             _chunk(chunk_id, text, meta)
             for chunk_id, text, meta in zip(

@@ -1,0 +1,227 @@
+"""The workspace: answering with transcripts, access rules, feedback, reviews and exports.
+
+The web app and its API call this, never the engine or the transcript store directly, so the
+rules hold the same everywhere: a question is saved before it is answered; a person sees their
+own conversations, a reviewer everyone's; only an admin changes the documents.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from bot.access import NotAllowed, User
+from bot.answers import Answer
+from bot.engine import Engine
+from bot.errors import ProcurebotError
+from bot.questions import clean_question
+from bot.settings import Settings
+from bot.sources import SourceView, source_view
+from bot.transcripts import (
+    Conversation,
+    ConversationSummary,
+    RunInfo,
+    TranscriptError,
+    TranscriptNotFound,
+    TranscriptStore,
+)
+from bot.uploads import UploadResult, add_uploads, remove_upload
+from index.indexing import IndexReport, Progress
+
+logger = logging.getLogger(__name__)
+
+
+def app_version() -> str:
+    try:
+        return version("procurebot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A question answered within a conversation."""
+
+    conversation_id: str
+    turn_id: str  # "" when the transcript could not be saved
+    answer: Answer
+
+
+class Workspace:
+    def __init__(self, engine: Engine, transcripts: TranscriptStore) -> None:
+        self.engine = engine
+        self.transcripts = transcripts
+        self.version = app_version()
+
+    @classmethod
+    def open(cls, settings: Settings, progress: Progress | None = None) -> Workspace:
+        """The engine (building the index on first use) and the transcript database."""
+        transcripts = TranscriptStore(settings.transcripts_path)
+        return cls(Engine.open(settings, progress), transcripts)
+
+    @property
+    def badge(self) -> str:
+        """Who answers: shown beside the chat."""
+        answerer = self.engine.answerer
+        if answerer is self.engine.offline:
+            return "offline, extractive"
+        return f"{answerer.name} · {answerer.model}"
+
+    def run_info(self) -> RunInfo:
+        answerer = self.engine.answerer
+        return RunInfo(
+            backend=answerer.name,
+            model=answerer.model,
+            parameters=self.engine.parameters(),
+            corpus_fingerprint=self.engine.corpus_fingerprint,
+            app_version=self.version,
+        )
+
+    def ask(self, user: User, question: str, conversation_id: str = "") -> Exchange:
+        *_, last = self.ask_stream(user, question, conversation_id)
+        assert isinstance(last, Exchange)
+        return last
+
+    def ask_stream(
+        self, user: User, question: str, conversation_id: str = ""
+    ) -> Iterator[str | Exchange]:
+        """Yield the answer's text as it is written, then the saved Exchange.
+
+        The question is checked first (QuestionError: nothing saved), then saved, then answered.
+        When the transcript cannot be written the answer is still given, with a notice.
+        """
+        clean_question(question, self.engine.settings.max_question_chars)
+        history: list[str] = []
+        if conversation_id:
+            conversation = self.conversation(user, conversation_id)
+            if conversation.user != user.name:
+                raise NotAllowed("Only the person who started a conversation can ask in it.")
+            history = [t.question for t in conversation.turns if t.status == "answered"]
+        problems: list[str] = []
+        conversation_id, turn_id = self._record_question(user, question, conversation_id, problems)
+        try:
+            for item in self.engine.ask_stream(question, history):
+                if isinstance(item, Answer):
+                    answer = self._record_answer(turn_id, item, problems)
+                    yield Exchange(conversation_id, turn_id, answer)
+                else:
+                    yield item
+        except ProcurebotError as exc:
+            message = str(exc)
+            if turn_id:
+                self._try(lambda: self.transcripts.record_failure(turn_id, message), problems)
+            raise
+
+    def _record_question(
+        self, user: User, question: str, conversation_id: str, problems: list[str]
+    ) -> tuple[str, str]:
+        try:
+            if not conversation_id:
+                conversation_id = self.transcripts.start_conversation(user.name)
+            turn = self.transcripts.record_question(
+                conversation_id, user.name, question, self.run_info()
+            )
+            return conversation_id, turn
+        except TranscriptNotFound:
+            raise
+        except TranscriptError as exc:
+            logger.exception("the question could not be saved")
+            problems.append(str(exc))
+            return conversation_id, ""
+
+    def _record_answer(self, turn_id: str, answer: Answer, problems: list[str]) -> Answer:
+        if turn_id:
+            self._try(lambda: self.transcripts.record_answer(turn_id, answer), problems)
+        if problems:
+            notice = f"This answer is not saved in the transcript: {problems[0]}"
+            answer = replace(answer, notices=(*answer.notices, notice))
+        return answer
+
+    @staticmethod
+    def _try(write: Callable[[], None], problems: list[str]) -> None:
+        try:
+            write()
+        except TranscriptError as exc:
+            logger.exception("the transcript could not be written")
+            problems.append(str(exc))
+
+    def conversation(self, user: User, conversation_id: str) -> Conversation:
+        """A conversation the person may read; someone else's is reported as not found."""
+        conversation = self.transcripts.conversation(conversation_id)
+        if conversation.user != user.name and not user.sees_everyone:
+            raise TranscriptNotFound(f"There is no conversation {conversation_id!r}.")
+        return conversation
+
+    def conversations(
+        self,
+        user: User,
+        text: str = "",
+        owner: str = "",
+        since: date | None = None,
+        until: date | None = None,
+    ) -> list[ConversationSummary]:
+        """The conversations the person may read, newest first, filtered."""
+        if not user.sees_everyone:
+            owner = user.name
+        return self.transcripts.conversations(owner or None, text, since, until)
+
+    def feedback(
+        self, user: User, turn_id: str, rating: str, reason: str = "", comment: str = ""
+    ) -> None:
+        """Thumbs up or down on an answer of one's own conversation (reviewers: any)."""
+        self.conversation(user, self.transcripts.turn_conversation(turn_id))
+        self.transcripts.add_feedback(turn_id, user.name, rating, reason, comment)
+
+    def review(self, user: User, turn_id: str, status: str, note: str = "") -> None:
+        if not user.reviews:
+            raise NotAllowed("Only a reviewer can review answers.")
+        self.conversation(user, self.transcripts.turn_conversation(turn_id))
+        self.transcripts.add_review(turn_id, user.name, status, note)
+
+    def export(self, user: User, conversation_id: str, fmt: str, folder: Path) -> Path:
+        """Write the conversation for review as `fmt` (md, json, docx) into `folder`."""
+        from bot.exports import export
+
+        return export(self.conversation(user, conversation_id), fmt, folder)
+
+    def add_documents(
+        self, user: User, files: list[tuple[str, Path]], progress: Progress | None = None
+    ) -> tuple[UploadResult, IndexReport | None]:
+        """Keep the uploads that read as documents, then index them (None: nothing kept)."""
+        self._require_admin(user)
+        settings = self.engine.settings
+        result = add_uploads(settings.uploads_dir, files, settings.max_upload_mb * 2**20)
+        report = self.engine.reindex(progress) if result.added else None
+        return result, report
+
+    def remove_document(
+        self, user: User, source: str, progress: Progress | None = None
+    ) -> IndexReport:
+        self._require_admin(user)
+        remove_upload(self.engine.settings.uploads_dir, source)
+        return self.engine.reindex(progress)
+
+    def reindex(self, user: User, progress: Progress | None = None) -> IndexReport:
+        self._require_admin(user)
+        return self.engine.reindex(progress)
+
+    @staticmethod
+    def _require_admin(user: User) -> None:
+        if not user.manages_documents:
+            raise NotAllowed("Only an admin can change the documents.")
+
+    def source(self, answer: Answer, n: int) -> SourceView:
+        """Citation `n` of an answer, in its passage."""
+        for citation in answer.citations:
+            if citation.n == n:
+                settings = self.engine.settings
+                folders = {
+                    settings.corpus_dir.name: settings.corpus_dir,
+                    settings.uploads_dir.name: settings.uploads_dir,
+                }
+                return source_view(folders, citation)
+        raise TranscriptNotFound(f"The answer has no citation [{n}].")

@@ -1,0 +1,85 @@
+"""Documents added in the web app: safe names, refused files change nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.uploads import add_uploads, remove_upload, safe_name
+from index.errors import DocumentError
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("price list.pdf", "price list.pdf"),
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\windows\\win.ini.md", "win.ini.md"),
+        ("/abs/path/contract.DOCX", "contract.docx"),
+        (".hidden.md", "hidden.md"),
+        ("Données <script>.html", "Donn-es -script.html"),
+        ("....", "document"),
+    ],
+)
+def test_upload_names_keep_only_safe_characters(given: str, kept: str) -> None:
+    assert safe_name(given) == kept
+
+
+def upload(tmp_path: Path, name: str, data: bytes) -> tuple[str, Path]:
+    path = tmp_path / "incoming" / name.replace("/", "_")
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(data)
+    return name, path
+
+
+def test_good_files_are_kept_and_bad_ones_refused_with_a_reason(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    files = [
+        upload(tmp_path, "../terms.md", b"# Terms\n\nData stays in the EU.\n"),
+        upload(tmp_path, "binary.txt", b"\x00\x01\x02 not text"),
+        upload(tmp_path, "latin1.txt", "Données".encode("latin-1")),
+        upload(tmp_path, "empty.md", b"   \n"),
+        upload(tmp_path, "fake.pdf", b"%PDF-1.4 broken"),
+        upload(tmp_path, "tool.exe", b"MZ"),
+        upload(tmp_path, "big.md", b"x" * (2 * 2**20)),
+    ]
+    result = add_uploads(uploads, files, max_bytes=2**20)
+    assert result.added == ("uploads/terms.md",)
+    assert [p.name for p in uploads.iterdir()] == ["terms.md"]
+    reasons = dict(result.refused)
+    assert set(reasons) == {
+        "binary.txt",
+        "latin1.txt",
+        "empty.md",
+        "fake.pdf",
+        "tool.exe",
+        "big.md",
+    }
+    assert "NUL" in reasons["binary.txt"]
+    assert "UTF-8" in reasons["latin1.txt"]
+    assert "no text" in reasons["empty.md"]
+    assert "PDF" in reasons["fake.pdf"]
+    assert "unsupported file type .exe" in reasons["tool.exe"]
+    assert reasons["big.md"] == "the file is 2.0 MiB; the limit is 1 MiB"
+
+
+def test_a_second_upload_of_a_name_replaces_the_first(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    add_uploads(uploads, [upload(tmp_path, "a.md", b"first")], 1024)
+    result = add_uploads(uploads, [upload(tmp_path, "a.md", b"second")], 1024)
+    assert result.replaced == ("uploads/a.md",)
+    assert (uploads / "a.md").read_bytes() == b"second"
+
+
+def test_only_uploaded_documents_can_be_removed(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    add_uploads(uploads, [upload(tmp_path, "a.md", b"text")], 1024)
+    (tmp_path / "secret.md").write_text("keep me")
+    with pytest.raises(DocumentError, match="shipped corpus"):
+        remove_upload(uploads, "corpus/004_910b252cb6477a8d.txt")
+    with pytest.raises(DocumentError, match="no such uploaded document"):
+        remove_upload(uploads, "uploads/../secret.md")
+    assert (tmp_path / "secret.md").exists()
+    remove_upload(uploads, "uploads/a.md")
+    assert not (uploads / "a.md").exists()
