@@ -1,84 +1,182 @@
-"""The web chat, launched for real on 127.0.0.1 and driven through gradio_client."""
+"""The web app launched for real on 127.0.0.1 and driven through gradio_client."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from docx import Document as Docx
 from gradio_client import Client
 
+from bot.access import hash_password
 from bot.engine import Engine
 from bot.errors import ServerError
+from bot.exports import escape as escape_markdown
+from bot.transcripts import TranscriptStore
+from bot.workspace import Workspace
 from ui.app import launch
 
+PRICE = "What does Mistral Medium 3 cost per million output tokens?"
 
-def _free_port() -> int:
+
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
-def client(engine: Engine) -> Iterator[Client]:
-    port = _free_port()
-    app = launch(engine, "127.0.0.1", port, block=False)
+def workspace(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return Workspace(engine, TranscriptStore(tmp_path_factory.mktemp("db") / "t.sqlite"))
+
+
+@pytest.fixture(scope="module")
+def client(workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    port = free_port()
+    app = launch(workspace, "127.0.0.1", port, block=False)
     try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
+        yield Client(
+            f"http://127.0.0.1:{port}/",
+            verbose=False,
+            download_files=str(tmp_path_factory.mktemp("downloads")),
+        )
     finally:
         app.close()
 
 
-def test_ask_endpoint_answers_with_citations(client: Client) -> None:
-    markdown, citations = client.predict(
-        "What does Mistral Medium 3 cost per million output tokens?", api_name="/ask"
-    )
+def test_ask_answers_with_citations_and_a_conversation_id(client: Client) -> None:
+    markdown, citations, conversation_id = client.predict(PRICE, "", api_name="/ask")
     assert "**Sources**" in markdown and "[1]" in markdown
-    assert citations and {"n", "source", "quote", "start", "end"} <= set(citations[0])
+    assert len(conversation_id) == 32
+    assert citations and {"n", "source", "quote", "start", "end", "sha256"} <= set(citations[0])
     assert any("$2" in c["quote"] for c in citations)
     for citation in citations:
         assert citation["quote"] in markdown
 
 
-def test_ask_endpoint_says_when_the_documents_do_not_answer(client: Client) -> None:
-    markdown, citations = client.predict("Who won the 2022 FIFA World Cup?", api_name="/ask")
+def test_a_follow_up_continues_the_conversation(client: Client, workspace: Workspace) -> None:
+    _, _, conversation_id = client.predict("Which clouds offer Mistral Medium 3?", api_name="/ask")
+    markdown, citations, same = client.predict("And for 3.1?", conversation_id, api_name="/ask")
+    assert same == conversation_id
+    assert "Read as: Which clouds offer Mistral Medium 3.1?" in markdown
+    assert citations
+    saved = workspace.transcripts.conversation(conversation_id)
+    assert [t.question for t in saved.turns] == [
+        "Which clouds offer Mistral Medium 3?",
+        "And for 3.1?",
+    ]
+
+
+def test_ask_says_when_the_documents_do_not_answer(client: Client) -> None:
+    markdown, citations, _ = client.predict("Who won the 2022 FIFA World Cup?", api_name="/ask")
     assert citations == []
-    assert "do not answer" in markdown
+    assert "The documents don't say" in markdown
 
 
-def test_an_empty_question_is_an_error_message(client: Client) -> None:
-    with pytest.raises(Exception, match="The question is empty"):
-        client.predict("  \x00 ", api_name="/ask")
+@pytest.mark.parametrize(
+    ("question", "conversation", "message"),
+    [
+        ("  \x00 ", "", "The question is empty"),
+        ("What does it cost?", "no-such-conversation", "There is no conversation"),
+    ],
+)
+def test_bad_input_is_a_one_line_error(
+    client: Client, question: str, conversation: str, message: str
+) -> None:
+    with pytest.raises(Exception, match=message):
+        client.predict(question, conversation, api_name="/ask")
 
 
-def test_only_the_named_endpoint_is_public(client: Client) -> None:
+def test_export_returns_each_format_with_quotes_and_sources(client: Client) -> None:
+    _, citations, conversation_id = client.predict(PRICE, "", api_name="/ask")
+    quote, source = citations[0]["quote"], citations[0]["source"]
+    markdown = Path(client.predict(conversation_id, "md", api_name="/export"))
+    assert markdown.suffix == ".md"
+    text = markdown.read_text(encoding="utf-8")
+    assert PRICE in text and source in text and citations[0]["sha256"] in text
+    assert escape_markdown(quote) in text  # shown verbatim once rendered
+    data = json.loads(
+        Path(client.predict(conversation_id, "json", api_name="/export")).read_text("utf-8")
+    )
+    turn = data["turns"][0]
+    assert turn["question"] == PRICE
+    assert [c["quote"] for c in turn["citations"]] == [c["quote"] for c in citations]
+    document = Docx(str(client.predict(conversation_id, "docx", api_name="/export")))
+    words = "\n".join(p.text for p in document.paragraphs) + "\n".join(
+        cell.text for table in document.tables for row in table.rows for cell in row.cells
+    )
+    assert quote in words and "Not reviewed" in words
+
+
+def test_export_refuses_unknown_formats_and_conversations(client: Client) -> None:
+    _, _, conversation_id = client.predict(PRICE, "", api_name="/ask")
+    with pytest.raises(Exception, match="exe is not in the list of choices"):
+        client.predict(conversation_id, "exe", api_name="/export")
+    with pytest.raises(Exception, match="There is no conversation"):
+        client.predict("../../etc/passwd", "md", api_name="/export")
+
+
+def test_only_the_named_endpoints_are_public(client: Client) -> None:
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert list(endpoints) == ["/ask"]
+    assert sorted(endpoints) == ["/ask", "/export"]
 
 
-def test_a_port_in_use_is_a_clear_error(engine: Engine) -> None:
+def test_a_port_in_use_is_a_clear_error(workspace: Workspace) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(ServerError, match=f"127.0.0.1:{port}.*--port"):
-            launch(engine, "127.0.0.1", port, block=False)
+            launch(workspace, "127.0.0.1", port, block=False)
 
 
-def test_the_chat_streams_and_reads_follow_ups_from_its_history(engine: Engine) -> None:
-    """History goes through Gradio's own post- and preprocessing, as between browser turns."""
-    from gradio.components.chatbot import Chatbot, ChatbotDataMessages
+@pytest.fixture(scope="module")
+def login_url(
+    engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Workspace]]:
+    from bot.access import Directory
 
-    from ui.app import build_app
+    folder = tmp_path_factory.mktemp("login")
+    users = folder / "users.toml"
+    users.write_text(
+        "".join(
+            f'[users.{name}]\nrole = "{role}"\npassword = "{hash_password(name + "-pw")}"\n'
+            for name, role in (("alice", "user"), ("bob", "user"), ("rita", "reviewer"))
+        ),
+        encoding="utf-8",
+    )
+    workspace = Workspace(engine, TranscriptStore(folder / "t.sqlite"))
+    port = free_port()
+    app = launch(workspace, "127.0.0.1", port, directory=Directory.load(users), block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/", workspace
+    finally:
+        app.close()
 
-    app = build_app(engine)
-    respond = next(f for f in app.fns.values() if f.name == "respond").fn
-    chat = Chatbot()
-    history: list = []
-    for question in ("Which clouds offer Mistral Medium 3?", "And for 3.1?"):
-        *_, (box, shown) = list(respond(question, history))
-        assert box == ""
-        history = chat.preprocess(ChatbotDataMessages.model_validate(chat.postprocess(shown)))
-    last = shown[-1]["content"]
-    assert "_Read as: Which clouds offer Mistral Medium 3.1?_" in last
-    assert "Bedrock" in last and "**Sources**" in last
+
+def test_with_login_each_person_reaches_only_their_own_conversations(
+    login_url: tuple[str, Workspace], tmp_path: Path
+) -> None:
+    url, workspace = login_url
+    alice = Client(url, auth=("alice", "alice-pw"), verbose=False, download_files=str(tmp_path))
+    bob = Client(url, auth=("bob", "bob-pw"), verbose=False, download_files=str(tmp_path))
+    rita = Client(url, auth=("rita", "rita-pw"), verbose=False, download_files=str(tmp_path))
+    _, _, alices = alice.predict(PRICE, "", api_name="/ask")
+    assert workspace.transcripts.conversation(alices).user == "alice"
+    with pytest.raises(Exception, match="There is no conversation"):
+        bob.predict(alices, "md", api_name="/export")
+    with pytest.raises(Exception, match="There is no conversation"):
+        bob.predict("And for 3.1?", alices, api_name="/ask")
+    assert PRICE in Path(rita.predict(alices, "md", api_name="/export")).read_text("utf-8")
+    assert PRICE in Path(alice.predict(alices, "md", api_name="/export")).read_text("utf-8")
+
+
+def test_with_login_a_wrong_password_gets_nothing(login_url: tuple[str, Workspace]) -> None:
+    url, _ = login_url
+    with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own kinds
+        Client(url, auth=("alice", "bob-pw"), verbose=False)
+    with pytest.raises(Exception):  # noqa: B017
+        Client(url, verbose=False)

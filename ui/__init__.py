@@ -1,0 +1,8 @@
+"""Stage 3: the Gradio web app. It calls `bot.workspace` and holds no answering logic.
+
+Gradio's usage analytics are turned off here, before any module of this package imports it.
+"""
+
+import os
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"

@@ -1,0 +1,359 @@
+"""The Chat tab: streamed answers, citation chips, the sources panel, conflicts, feedback,
+saved conversations and their export.
+
+Per browser session the app keeps a `Session`: the open conversation and, for each answer in
+the chat, its saved turn and its Answer (assistant message i of the chat is answer i).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from bot.access import AccessError
+from bot.answers import Answer
+from bot.transcripts import REASONS, Conversation, TranscriptNotFound, Turn
+from bot.workspace import Exchange
+from ui.people import Context, shown_errors
+from ui.render import (
+    EMPTY_PANEL,
+    answer_markdown,
+    chip_label,
+    conflict_banner,
+    escape,
+    source_panel,
+)
+
+EXAMPLES = [
+    "What does Mistral Medium 3 cost per million output tokens?",
+    "Can Mistral Medium 3 be self-hosted, and on how many GPUs?",
+    "Which clouds offer Mistral Medium 3.1?",
+    "Is mistral-medium-2312 still available?",
+    "Are the weights of Mistral Medium 3 open?",
+    "Combien coûte Mistral Medium 3 par million de jetons de sortie ?",
+]
+FORMATS = [("Markdown", "md"), ("JSON", "json"), ("Reviewer document (DOCX)", "docx")]
+
+
+@dataclass(frozen=True)
+class Session:
+    conversation_id: str = ""
+    turn_ids: tuple[str, ...] = ()
+    answers: tuple[Answer | None, ...] = ()
+    selected: int = -1  # which answer the chips, sources panel and feedback are about
+
+    @property
+    def answer(self) -> Answer | None:
+        return self.answers[self.selected] if 0 <= self.selected < len(self.answers) else None
+
+    @property
+    def turn_id(self) -> str:
+        return self.turn_ids[self.selected] if 0 <= self.selected < len(self.turn_ids) else ""
+
+    def added(self, exchange: Exchange) -> Session:
+        return Session(
+            exchange.conversation_id,
+            (*self.turn_ids, exchange.turn_id),
+            (*self.answers, exchange.answer),
+            len(self.answers),
+        )
+
+
+@dataclass
+class ChatParts:
+    """The chat tab's components that handlers read or update."""
+
+    chat: Any
+    box: Any
+    session: Any
+    remembered: Any  # the open conversation's id, kept in the browser across reloads
+    chips: Any
+    panel: Any
+    banner: Any
+    conversations: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def selection(self) -> list[Any]:
+        return [self.session, self.chips, self.panel, self.banner]
+
+
+def selection_updates(session: Session) -> tuple[Session, Any, str, str]:
+    """The chips, panel and banner for the selected answer."""
+    answer = session.answer
+    choices = [(chip_label(c), c.n) for c in answer.citations] if answer else []
+    label = f"Citations of answer {session.selected + 1}" if answer else "Citations"
+    chips = gr.Radio(choices=choices, value=None, label=label)
+    return session, chips, EMPTY_PANEL, conflict_banner(answer)
+
+
+def conversation_choices(context: Context, request: gr.Request) -> Any:
+    user = context.user(request)
+    listed = context.workspace.conversations(user)
+    choices = [
+        (f"{c.title or '(no question yet)'} · {c.updated_at[:16].replace('T', ' ')}", c.id)
+        for c in listed
+    ]
+    return gr.Dropdown(choices=choices, value=None)
+
+
+def build_chat_tab(context: Context) -> ChatParts:
+    workspace = context.workspace
+    gr.HTML(_badges(context), elem_id="pb-badges")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            chat = gr.Chatbot(
+                label="Conversation",
+                height=520,
+                buttons=["copy"],
+                feedback_options=("Like", "Dislike"),
+                elem_id="pb-chat",
+            )
+            banner = gr.HTML("", elem_id="pb-conflict")
+            with gr.Row():
+                box = gr.Textbox(
+                    placeholder="Ask a question about the documents…",
+                    show_label=False,
+                    scale=8,
+                    max_lines=6,
+                    elem_id="pb-question",
+                )
+                send = gr.Button("Ask", variant="primary", scale=1, elem_id="pb-ask")
+            with gr.Row():
+                retry = gr.Button("Retry the last question", size="sm", elem_id="pb-retry")
+                new = gr.Button("New conversation", size="sm", elem_id="pb-new")
+            gr.Examples(EXAMPLES, inputs=box, label="Example questions")
+        with gr.Column(scale=2):
+            chips = gr.Radio(choices=[], label="Citations", elem_id="pb-chips")
+            panel = gr.HTML(EMPTY_PANEL, elem_id="pb-source", label="Source")
+    parts = ChatParts(
+        chat=chat,
+        box=box,
+        session=gr.State(Session()),
+        remembered=gr.BrowserState("", storage_key="procurebot-conversation"),
+        chips=chips,
+        panel=panel,
+        banner=banner,
+        conversations=None,
+    )
+    with gr.Row(equal_height=False):
+        _feedback_panel(context, parts)
+        _conversations_panel(context, parts)
+    _wire_asking(context, parts, send, retry, new)
+    chips.select(
+        lambda session, n: (
+            source_panel(workspace.source(session.answer, int(n)))
+            if session.answer and n is not None
+            else EMPTY_PANEL
+        ),
+        [parts.session, chips],
+        panel,
+        api_visibility="private",
+    )
+    return parts
+
+
+def _badges(context: Context) -> str:
+    engine = context.workspace.engine
+    documents = engine.documents()
+    pending = engine.pending_changes()
+    freshness = (
+        f'<span class="pb-badge pb-stale">{len(pending)} document change(s) not indexed yet '
+        "(Documents tab)</span>"
+        if pending
+        else f'<span class="pb-badge">Index up to date · {len(documents)} documents</span>'
+    )
+    return (
+        f'<span class="pb-badge" id="pb-backend">Answers: {escape(context.workspace.badge)}</span>'
+        f"{freshness}"
+    )
+
+
+def _wire_asking(context: Context, parts: ChatParts, send: Any, retry: Any, new: Any) -> None:
+    workspace = context.workspace
+
+    def respond(
+        message: str, history: list[dict[str, Any]], session: Session, request: gr.Request
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream the answer into the chat, then show its citations."""
+        user = context.user(request)
+        shown = [*history, {"role": "user", "content": escape(message)}]
+        with shown_errors():
+            for item in workspace.ask_stream(user, message, session.conversation_id):
+                if isinstance(item, Exchange):
+                    session = session.added(item)
+                    reply = {"role": "assistant", "content": answer_markdown(item.answer)}
+                    yield (
+                        "",
+                        [*shown, reply],
+                        *selection_updates(session),
+                        session.conversation_id,
+                        conversation_choices(context, request),
+                    )
+                else:
+                    reply = {"role": "assistant", "content": f"{escape(item)} …"}
+                    yield (gr.skip(), [*shown, reply], *[gr.skip()] * 6)
+
+    def ask_again(
+        history: list[dict[str, Any]], session: Session, request: gr.Request
+    ) -> Iterator[tuple[Any, ...]]:
+        last = next((m for m in reversed(history) if m["role"] == "user"), None)
+        if last is None:
+            raise gr.Error("There is no question to retry yet.", print_exception=False)
+        question = _plain(_text_of(last["content"]))
+        yield from respond(question, history, session, request)
+
+    outputs = [
+        parts.box,
+        parts.chat,
+        *parts.selection(),
+        parts.remembered,
+        parts.conversations,
+    ]
+    for trigger in (parts.box.submit, send.click):
+        trigger(respond, [parts.box, parts.chat, parts.session], outputs, api_visibility="private")
+    retry.click(ask_again, [parts.chat, parts.session], outputs, api_visibility="private")
+
+    def start_over() -> tuple[Any, ...]:
+        return ([], *selection_updates(Session()), "")
+
+    cleared = [parts.chat, *parts.selection(), parts.remembered]
+    new.click(start_over, None, cleared, api_visibility="private")
+    parts.chat.clear(start_over, None, cleared, api_visibility="private")
+
+    def chosen(session: Session, event: gr.SelectData) -> tuple[Any, ...]:
+        """A click on a message selects its answer for the chips, panel and feedback."""
+        index = event.index if isinstance(event.index, int) else 0
+        return selection_updates(replace(session, selected=index // 2))
+
+    parts.chat.select(chosen, [parts.session], parts.selection(), api_visibility="private")
+
+
+def _text_of(content: Any) -> str:
+    """A chat message's text: Gradio gives a string or a list of content blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    if isinstance(content, list):
+        return " ".join(_text_of(block) for block in content)
+    return ""
+
+
+def _plain(shown: str) -> str:
+    """A question as typed, from the escaped text the chat shows."""
+    import html
+
+    return html.unescape(shown)
+
+
+def _feedback_panel(context: Context, parts: ChatParts) -> None:
+    with gr.Column(scale=3), gr.Accordion("Feedback on the selected answer", open=True):
+        rating = gr.Radio(
+            [("👍 Helpful", "up"), ("👎 Not right", "down")],
+            label="Rating",
+            elem_id="pb-rating",
+        )
+        reason = gr.Dropdown(["", *REASONS], value="", label="Reason (for 👎)", elem_id="pb-reason")
+        comment = gr.Textbox(label="Comment", lines=2, max_lines=6, elem_id="pb-comment")
+        save = gr.Button("Send feedback", size="sm", elem_id="pb-send-feedback")
+        status = gr.Markdown("", elem_id="pb-feedback-status")
+
+    def send(session: Session, value: str | None, why: str, text: str, request: gr.Request) -> str:
+        if not session.turn_id:
+            raise gr.Error("Ask a question first, then rate its answer.", print_exception=False)
+        if value is None:
+            raise gr.Error("Choose 👍 or 👎 first.", print_exception=False)
+        with shown_errors():
+            context.workspace.feedback(context.user(request), session.turn_id, value, why, text)
+        return f"Feedback saved for answer {session.selected + 1}."
+
+    def liked(session: Session, event: gr.LikeData) -> tuple[Any, ...]:
+        chosen = replace(session, selected=event.index // 2 if isinstance(event.index, int) else 0)
+        return (*selection_updates(chosen), "up" if event.liked else "down")
+
+    save.click(send, [parts.session, rating, reason, comment], status, api_visibility="private")
+    parts.chat.like(liked, [parts.session], [*parts.selection(), rating], api_visibility="private")
+
+
+def _conversations_panel(context: Context, parts: ChatParts) -> None:
+    workspace = context.workspace
+    with gr.Column(scale=2), gr.Accordion("Saved conversations and export", open=True):
+        parts.conversations = gr.Dropdown(
+            choices=[], label="Your conversations", elem_id="pb-conversations"
+        )
+        reopen = gr.Button("Open", size="sm", elem_id="pb-open")
+        fmt = gr.Radio(FORMATS, value="md", label="Export format", elem_id="pb-format")
+        export = gr.Button("Export this conversation", size="sm", elem_id="pb-export")
+        file = gr.File(label="Download", interactive=False, elem_id="pb-download")
+
+    def open_saved(conversation_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        if not conversation_id:
+            raise gr.Error("Choose a conversation first.", print_exception=False)
+        with shown_errors():
+            conversation = workspace.conversation(context.user(request), conversation_id)
+        return (*restored(conversation), conversation.id)
+
+    def export_open(session: Session, chosen: str, request: gr.Request) -> str:
+        if not session.conversation_id:
+            raise gr.Error("There is no conversation to export yet.", print_exception=False)
+        with shown_errors():
+            path = workspace.export(
+                context.user(request), session.conversation_id, chosen, _scratch()
+            )
+        return str(path)
+
+    def restore(conversation_id: str, request: gr.Request) -> tuple[Any, ...]:
+        """Reopen the conversation this browser had open (after a reload or a restart)."""
+        lists = conversation_choices(context, request)
+        try:
+            conversation = workspace.conversation(context.user(request), conversation_id or "")
+        except (TranscriptNotFound, AccessError):  # forgotten or foreign: start empty
+            return ([], *selection_updates(Session()), "", lists)
+        return (*restored(conversation), conversation.id, lists)
+
+    restored_outputs = [parts.chat, *parts.selection()]
+    reopen.click(
+        open_saved,
+        [parts.conversations],
+        [*restored_outputs, parts.remembered],
+        api_visibility="private",
+    )
+    export.click(export_open, [parts.session, fmt], file, api_visibility="private")
+    parts.extra["restore"] = (
+        restore,
+        [parts.remembered],
+        [*restored_outputs, parts.remembered, parts.conversations],
+    )
+
+
+def restored(conversation: Conversation) -> tuple[Any, ...]:
+    """The chat and selection of a saved conversation."""
+    messages: list[dict[str, str]] = []
+    for turn in conversation.turns:
+        messages.append({"role": "user", "content": escape(turn.question)})
+        messages.append({"role": "assistant", "content": _saved_reply(turn)})
+    session = Session(
+        conversation.id,
+        tuple(t.id for t in conversation.turns),
+        tuple(t.answer for t in conversation.turns),
+        len(conversation.turns) - 1,
+    )
+    return (messages, *selection_updates(session))
+
+
+def _saved_reply(turn: Turn) -> str:
+    if turn.answer is not None:
+        return answer_markdown(turn.answer)
+    if turn.status == "failed":
+        return f"_This question failed: {escape(turn.error)}_"
+    return "_This question was not answered (the server stopped before the answer)._"
+
+
+def _scratch() -> Path:
+    """A fresh folder for one download; Gradio copies the file into its own cache."""
+    return Path(tempfile.mkdtemp(prefix="procurebot-export-"))

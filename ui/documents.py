@@ -1,0 +1,123 @@
+"""The Documents tab: what is indexed, and (for an admin) adding and removing documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from bot.uploads import UploadResult
+from index.indexing import IndexReport
+from index.loaders import SUPPORTED_SUFFIXES
+from ui.people import Context, shown_errors
+
+HEADERS = ["Title", "Kind", "Date", "Chunks", "Indexed (UTC)", "Source"]
+
+
+def build_documents_tab(context: Context) -> Any:
+    workspace = context.workspace
+    table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, elem_id="pb-d-table")
+    freshness = gr.Markdown("", elem_id="pb-d-freshness")
+    with gr.Row():
+        upload = gr.File(
+            label="Add documents (" + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
+            file_count="multiple",
+            file_types=sorted(SUPPORTED_SUFFIXES),
+            elem_id="pb-d-upload",
+        )
+        with gr.Column():
+            add = gr.Button("Add and index", variant="primary", elem_id="pb-d-add")
+            removable = gr.Dropdown(choices=[], label="Uploaded document", elem_id="pb-d-remove")
+            remove = gr.Button("Remove and re-index", variant="stop", elem_id="pb-d-remove-btn")
+            reindex = gr.Button("Re-index changed files", elem_id="pb-d-reindex")
+    outcome = gr.Markdown("", elem_id="pb-d-outcome")
+
+    def listing() -> tuple[list[list[Any]], str, Any]:
+        engine = workspace.engine
+        documents = engine.documents()
+        rows = [
+            [
+                d.title,
+                d.kind,
+                d.date or "",
+                d.present,
+                d.indexed_at[:16].replace("T", " "),
+                d.source,
+            ]
+            for d in documents
+        ]
+        pending = engine.pending_changes()
+        state = (
+            f"**{len(pending)} change(s) not indexed yet:** {', '.join(pending)}"
+            if pending
+            else f"Index up to date: {len(documents)} documents, corpus fingerprint "
+            f"`{engine.corpus_fingerprint[:12]}`."
+        )
+        prefix = f"{engine.settings.uploads_dir.name}/"
+        uploaded = [d.source for d in documents if d.source.startswith(prefix)]
+        return rows, state, gr.Dropdown(choices=uploaded, value=None)
+
+    def add_files(
+        files: list[str] | None, request: gr.Request, progress: gr.Progress = gr.Progress()
+    ) -> tuple[Any, ...]:
+        if not files:
+            raise gr.Error("Choose one or more files first.", print_exception=False)
+        named = [(Path(f).name, Path(f)) for f in files]
+        with shown_errors():
+            result, report = workspace.add_documents(
+                context.user(request), named, _bar(progress, "Indexing")
+            )
+        return (*listing(), _added(result, report), None)
+
+    def remove_file(
+        source: str | None, request: gr.Request, progress: gr.Progress = gr.Progress()
+    ) -> tuple[Any, ...]:
+        if not source:
+            raise gr.Error("Choose an uploaded document first.", print_exception=False)
+        with shown_errors():
+            report = workspace.remove_document(
+                context.user(request), source, _bar(progress, "Re-indexing")
+            )
+        return (*listing(), f"Removed {source}. {_report(report)}")
+
+    def reindex_all(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        with shown_errors():
+            report = workspace.reindex(context.user(request), _bar(progress, "Re-indexing"))
+        return (*listing(), _report(report))
+
+    shown = [table, freshness, removable]
+    add.click(add_files, [upload], [*shown, outcome, upload], api_visibility="private")
+    remove.click(remove_file, [removable], [*shown, outcome], api_visibility="private")
+    reindex.click(reindex_all, None, [*shown, outcome], api_visibility="private")
+    return listing, shown
+
+
+def _bar(progress: gr.Progress, label: str) -> Any:
+    def update(done: int, total: int) -> None:
+        if total:
+            progress((done, total), desc=label, unit="chunks")
+
+    return update
+
+
+def _added(result: UploadResult, report: IndexReport | None) -> str:
+    lines = []
+    if result.added:
+        lines.append("Added: " + ", ".join(result.added) + ".")
+    if result.replaced:
+        lines.append("Replaced an earlier upload of the same name: " + ", ".join(result.replaced))
+    for name, reason in result.refused:
+        lines.append(f"**Refused {name}:** {reason}. Nothing was changed for this file.")
+    if report is not None:
+        lines.append(_report(report))
+    return "\n\n".join(lines)
+
+
+def _report(report: IndexReport) -> str:
+    skipped = "".join(f" Skipped {source}: {reason}." for source, reason in report.skipped)
+    return (
+        f"Indexed in {report.seconds:.1f} s: {len(report.added)} added, {len(report.updated)} "
+        f"updated, {len(report.removed)} removed, {len(report.unchanged)} unchanged; "
+        f"{report.chunks_embedded} chunks embedded, {report.chunks_total} in the index.{skipped}"
+    )

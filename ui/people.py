@@ -1,0 +1,50 @@
+"""Who is asking (from Gradio's login) and how failures are shown to them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from bot.access import LOCAL, AccessError, Directory, NotAllowed, User
+from bot.errors import ProcurebotError, QuestionError
+from bot.transcripts import TranscriptNotFound
+from bot.workspace import Workspace
+from index.errors import DocumentError
+
+logger = logging.getLogger(__name__)
+
+# Mistakes people can correct themselves: shown without a traceback in the log.
+EXPECTED = (QuestionError, AccessError, TranscriptNotFound, DocumentError)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every handler needs: the workspace, and the users file when login is on."""
+
+    workspace: Workspace
+    directory: Directory | None = None
+
+    def user(self, request: Any) -> User:
+        if self.directory is None:
+            return LOCAL
+        name = getattr(request, "username", None)
+        if not name:
+            raise NotAllowed("Log in to use procurebot.")
+        return self.directory.user(str(name))
+
+
+@contextmanager
+def shown_errors() -> Iterator[None]:
+    """Turn procurebot's errors into the one-line message Gradio shows in the page."""
+    try:
+        yield
+    except EXPECTED as exc:
+        raise gr.Error(str(exc), print_exception=False) from exc
+    except ProcurebotError as exc:
+        logger.exception("the web app's request failed")
+        raise gr.Error(str(exc)) from exc

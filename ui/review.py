@@ -1,0 +1,138 @@
+"""The Review tab: find saved conversations, read one, mark each answer approved or needing
+correction with a note, export it. People who are not reviewers see only their own."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from bot.transcripts import REVIEW_STATUSES, Conversation
+from ui.chat import FORMATS
+from ui.people import Context, shown_errors
+from ui.render import answer_markdown, escape
+
+HEADERS = ["Conversation", "Question(s)", "User", "Started", "Last activity", "Answers", "Reviewed"]
+
+
+def build_review_tab(context: Context) -> None:
+    workspace = context.workspace
+    with gr.Row():
+        text = gr.Textbox(label="Search questions and answers", scale=3, elem_id="pb-r-text")
+        owner = gr.Textbox(label="User", scale=1, elem_id="pb-r-user")
+        since = gr.Textbox(label="From (YYYY-MM-DD)", scale=1, elem_id="pb-r-since")
+        until = gr.Textbox(label="To (YYYY-MM-DD)", scale=1, elem_id="pb-r-until")
+        search = gr.Button("Search", variant="primary", scale=1, elem_id="pb-r-search")
+    table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, elem_id="pb-r-table")
+    chosen = gr.Dropdown(choices=[], label="Open a conversation", elem_id="pb-r-open")
+    transcript = gr.Markdown("", elem_id="pb-r-transcript")
+    with gr.Row():
+        answer = gr.Dropdown(choices=[], label="Answer", scale=1, elem_id="pb-r-answer")
+        status = gr.Radio(list(REVIEW_STATUSES), label="Verdict", scale=2, elem_id="pb-r-status")
+        note = gr.Textbox(label="Note (required for corrections)", scale=3, elem_id="pb-r-note")
+        save = gr.Button("Save review", scale=1, elem_id="pb-r-save")
+    with gr.Row():
+        fmt = gr.Radio(FORMATS, value="docx", label="Export format", elem_id="pb-r-format")
+        export = gr.Button("Export", elem_id="pb-r-export")
+        file = gr.File(label="Download", interactive=False, elem_id="pb-r-download")
+
+    def find(
+        words: str, who: str, start: str, end: str, request: gr.Request
+    ) -> tuple[list[list[Any]], Any]:
+        with shown_errors():
+            found = workspace.conversations(
+                context.user(request), words, who.strip(), _day(start), _day(end)
+            )
+        rows = [
+            [
+                c.id[:8],
+                c.title,
+                c.user,
+                _when(c.created_at),
+                _when(c.updated_at),
+                c.turns,
+                c.reviewed,
+            ]
+            for c in found
+        ]
+        choices = [(f"{c.id[:8]} · {c.user} · {c.title}", c.id) for c in found]
+        return rows, gr.Dropdown(choices=choices, value=None)
+
+    def show(conversation_id: str | None, request: gr.Request) -> tuple[str, Any]:
+        if not conversation_id:
+            return "", gr.Dropdown(choices=[], value=None)
+        with shown_errors():
+            conversation = workspace.conversation(context.user(request), conversation_id)
+        numbered = [(f"Answer {t.position}: {t.question[:60]}", t.id) for t in conversation.turns]
+        return _transcript(conversation), gr.Dropdown(choices=numbered, value=None)
+
+    def review(
+        conversation_id: str | None,
+        turn_id: str | None,
+        verdict: str | None,
+        text: str,
+        request: gr.Request,
+    ) -> str:
+        if not conversation_id or not turn_id or not verdict:
+            raise gr.Error("Choose a conversation, an answer and a verdict.", print_exception=False)
+        with shown_errors():
+            workspace.review(context.user(request), turn_id, verdict, text)
+            conversation = workspace.conversation(context.user(request), conversation_id)
+        return _transcript(conversation)
+
+    def export_chosen(conversation_id: str | None, chosen: str, request: gr.Request) -> str:
+        if not conversation_id:
+            raise gr.Error("Open a conversation first.", print_exception=False)
+        folder = Path(tempfile.mkdtemp(prefix="procurebot-export-"))
+        with shown_errors():
+            return str(workspace.export(context.user(request), conversation_id, chosen, folder))
+
+    for trigger in (search.click, text.submit):
+        trigger(find, [text, owner, since, until], [table, chosen], api_visibility="private")
+    chosen.change(show, [chosen], [transcript, answer], api_visibility="private")
+    save.click(review, [chosen, answer, status, note], transcript, api_visibility="private")
+    export.click(export_chosen, [chosen, fmt], file, api_visibility="private")
+
+
+def _day(text: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise gr.Error(f"{text.strip()!r} is not a date: write it as YYYY-MM-DD.") from exc
+
+
+def _when(stamp: str) -> str:
+    return stamp[:16].replace("T", " ")
+
+
+def _transcript(conversation: Conversation) -> str:
+    """A conversation as the reviewer reads it: each answer with its review and feedback."""
+    parts = [
+        f"### {escape(conversation.title)}\n_{escape(conversation.user)}, started "
+        f"{_when(conversation.created_at)} UTC · id {conversation.id}_"
+    ]
+    for turn in conversation.turns:
+        parts.append(f"#### Answer {turn.position}: {escape(turn.question)}")
+        if turn.answer is not None:
+            parts.append(answer_markdown(turn.answer))
+        else:
+            parts.append(f"_{escape(turn.status)}: {escape(turn.error) or 'no answer saved'}_")
+        review = turn.review
+        parts.append(
+            f"**Review:** {escape(review.status)} by {escape(review.reviewer)}"
+            + (f": {escape(review.note)}" if review.note else "")
+            if review
+            else "**Review:** not reviewed"
+        )
+        for feedback in turn.feedback:
+            thumb = "👍" if feedback.rating == "up" else "👎"
+            details = ", ".join(x for x in (feedback.reason, feedback.comment) if x)
+            parts.append(
+                f"{thumb} {escape(feedback.user)}" + (f": {escape(details)}" if details else "")
+            )
+    return "\n\n".join(parts)
