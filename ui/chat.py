@@ -7,6 +7,7 @@ the chat, its saved turn and its Answer (assistant message i of the chat is answ
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -18,7 +19,7 @@ import gradio as gr
 from bot.access import AccessError
 from bot.answers import Answer
 from bot.transcripts import REASONS, Conversation, TranscriptNotFound, Turn
-from bot.workspace import Exchange
+from bot.workspace import Exchange, Workspace
 from ui.people import Context, shown_errors
 from ui.render import (
     EMPTY_PANEL,
@@ -134,7 +135,9 @@ def build_chat_tab(context: Context) -> ChatParts:
         chat=chat,
         box=box,
         session=gr.State(Session()),
-        remembered=gr.BrowserState("", storage_key="procurebot-conversation"),
+        remembered=gr.BrowserState(
+            "", storage_key="procurebot-conversation", secret=_browser_secret(workspace)
+        ),
         chips=chips,
         panel=panel,
         banner=banner,
@@ -155,6 +158,17 @@ def build_chat_tab(context: Context) -> ChatParts:
         api_visibility="private",
     )
     return parts
+
+
+def _browser_secret(workspace: Workspace) -> str:
+    """The key the browser's copy of the open conversation is sealed with. Kept in the data
+    folder, so that a restarted server can still read what browsers remember."""
+    path = workspace.engine.settings.data_dir / "browser-state.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
 
 
 def _badges(context: Context) -> str:
@@ -254,11 +268,13 @@ def _plain(shown: str) -> str:
 def _feedback_panel(context: Context, parts: ChatParts) -> None:
     with gr.Column(scale=3), gr.Accordion("Feedback on the selected answer", open=True):
         rating = gr.Radio(
-            [("👍 Helpful", "up"), ("👎 Not right", "down")],
+            [("Helpful", "up"), ("Not right", "down")],
             label="Rating",
             elem_id="pb-rating",
         )
-        reason = gr.Dropdown(["", *REASONS], value="", label="Reason (for 👎)", elem_id="pb-reason")
+        reason = gr.Dropdown(
+            ["", *REASONS], value="", label="Reason (when not right)", elem_id="pb-reason"
+        )
         comment = gr.Textbox(label="Comment", lines=2, max_lines=6, elem_id="pb-comment")
         save = gr.Button("Send feedback", size="sm", elem_id="pb-send-feedback")
         status = gr.Markdown("", elem_id="pb-feedback-status")
@@ -267,7 +283,7 @@ def _feedback_panel(context: Context, parts: ChatParts) -> None:
         if not session.turn_id:
             raise gr.Error("Ask a question first, then rate its answer.", print_exception=False)
         if value is None:
-            raise gr.Error("Choose 👍 or 👎 first.", print_exception=False)
+            raise gr.Error("Choose Helpful or Not right first.", print_exception=False)
         with shown_errors():
             context.workspace.feedback(context.user(request), session.turn_id, value, why, text)
         return f"Feedback saved for answer {session.selected + 1}."
