@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: serve test check lint index clean
+.PHONY: serve test check lint index clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,16 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)  ## set up, then start the web chat on http://127.0.0.1:7860 (offline answers)
 	$(BIN)/procurebot serve
 
-test: $(STAMP)  ## set up, then run the whole test suite
+test: $(STAMP) browser  ## set up, then run the whole test suite
 	$(BIN)/python -m pytest
+
+# The browser test drives Debian's Chromium through its driver; installed once, when missing.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver \
+	  || echo "make: could not install chromium; the browser test will be skipped" >&2; }
 
 index: $(STAMP)
 	$(BIN)/procurebot index

@@ -335,6 +335,14 @@ def export(
     typer.echo(f"Written: {path}")
 
 
+@app.command(name="transcript-schema")
+def transcript_schema() -> None:
+    """Print the JSON Schema of `export --format json` (every field described)."""
+    from bot.exports import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
 @app.command()
 def user(
     name: Annotated[str, typer.Argument(help="The login name.")],

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.access import LOCAL
+from bot.engine import Engine
 from bot.settings import PROJECT_ROOT
 from tests.conftest import run_cli
 
@@ -155,3 +157,58 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("index", "ask", "serve"):
         assert command in result.stdout.decode()
+
+
+def test_saved_conversations_are_listed_and_exported_from_the_command_line(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from bot.transcripts import TranscriptStore
+    from bot.workspace import Workspace
+
+    workspace = Workspace(engine, TranscriptStore(tmp_path / "transcripts.sqlite"))
+    exchange = workspace.ask(LOCAL, "What does Mistral Medium 3 cost per million output tokens?")
+    listed = run_cli("conversations", data_dir=tmp_path)
+    assert listed.returncode == 0 and exchange.conversation_id in listed.stdout.decode()
+    for fmt in ("md", "json", "docx"):
+        done = run_cli(
+            "export",
+            exchange.conversation_id,
+            "--format",
+            fmt,
+            "--out",
+            str(tmp_path / "out"),
+            data_dir=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        assert (
+            tmp_path / "out" / f"procurebot-conversation-{exchange.conversation_id[:8]}.{fmt}"
+        ).exists()
+    unknown = run_cli("export", "nope", data_dir=tmp_path)
+    assert unknown.returncode == 1
+    assert unknown.stderr.decode().strip() == "procurebot: error: There is no conversation 'nope'."
+    wrong = run_cli("export", exchange.conversation_id, "--format", "exe", data_dir=tmp_path)
+    assert wrong.returncode != 0 and b"md, json" in wrong.stderr
+
+
+def test_a_users_file_entry_is_made_with_a_hashed_password(tmp_path: Path) -> None:
+    from bot.access import Directory
+
+    made = run_cli(
+        "user", "rita", "--role", "reviewer", data_dir=tmp_path, stdin=b"s3cret-pw\ns3cret-pw\n"
+    )
+    assert made.returncode == 0, made.stderr
+    assert b"s3cret-pw" not in made.stdout
+    users = tmp_path / "users.toml"
+    users.write_bytes(made.stdout)
+    assert Directory.load(users).authenticate("rita", "s3cret-pw")
+    short = run_cli("user", "rita", data_dir=tmp_path, stdin=b"short\nshort\n")
+    assert short.returncode == 2 and b"at least 8" in short.stderr
+    assert run_cli("user", "../x", data_dir=tmp_path, stdin=b"").returncode == 2
+
+
+def test_the_transcript_schema_describes_every_field(tmp_path: Path) -> None:
+    printed = run_cli("transcript-schema", data_dir=tmp_path)
+    schema = json.loads(printed.stdout)
+    for definition in schema["$defs"].values():
+        for name, field in definition["properties"].items():
+            assert field.get("description"), name
