@@ -270,15 +270,6 @@ class TranscriptStore:
         if db.execute("SELECT 1 FROM turns WHERE id = ?", (turn_id,)).fetchone() is None:
             raise TranscriptNotFound(f"There is no answer {turn_id!r}.")
 
-    def owner(self, conversation_id: str) -> str:
-        with self._read() as db:
-            row = db.execute(
-                "SELECT user FROM conversations WHERE id = ?", (conversation_id,)
-            ).fetchone()
-        if row is None:
-            raise TranscriptNotFound(f"There is no conversation {conversation_id!r}.")
-        return str(row[0])
-
     def turn_conversation(self, turn_id: str) -> str:
         with self._read() as db:
             row = db.execute(
