@@ -73,7 +73,7 @@ def _settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
 
 
-def _progress(description: str) -> Callable[[int, int], None]:
+def _progress(description: str, unit: str = "chunk") -> Callable[[int, int], None]:
     """A progress callback that draws a bar on a terminal once there is work to show."""
     from tqdm import tqdm
 
@@ -86,7 +86,7 @@ def _progress(description: str) -> Callable[[int, int], None]:
             bar["bar"] = tqdm(
                 total=total,
                 desc=description,
-                unit="chunk",
+                unit=unit,
                 file=sys.stderr,
                 disable=None,
                 leave=False,
@@ -266,8 +266,6 @@ def questionnaire(
     settings = _settings()
     setup_logging(settings.data_dir, verbose)
     with _people_errors():
-        from tqdm import tqdm
-
         from bot import questionnaires
 
         try:  # the file is checked before the index is opened
@@ -278,17 +276,9 @@ def questionnaire(
             typer.echo(f"procurebot: error: {exc}", err=True)
             raise typer.Exit(2) from exc
         engine = _open_engine(settings)
-        with tqdm(
-            total=len(sheet.rows),
-            desc="Answering",
-            unit="question",
-            file=sys.stderr,
-            disable=None,
-            leave=False,
-        ) as bar:
-            answered = questionnaires.answer_questionnaire(
-                sheet, engine.ask, lambda done, total: bar.update(done - bar.n)
-            )
+        answered = questionnaires.answer_questionnaire(
+            sheet, engine.ask, _progress("Answering", unit="question")
+        )
         report = questionnaires.write_answers(sheet, answered, out, f"Answers to {source.name}")
     typer.echo(f"{questionnaires.summary_line(answered)} Written: {out}, {report}")
 

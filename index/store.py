@@ -182,10 +182,9 @@ class ChunkStore:
         self._collection.delete(where={"source": source})
         self._sentences.delete(where={"source": source})
 
-    def chunks(self, source: str | None = None) -> list[Chunk]:
-        """Every chunk (of one source, if given), in corpus order."""
-        where = {"source": source} if source is not None else None
-        result = self._collection.get(include=["documents", "metadatas"], where=where)
+    def chunks(self) -> list[Chunk]:
+        """Every chunk, in corpus order."""
+        result = self._collection.get(include=["documents", "metadatas"])
         chunks = [
             _chunk(chunk_id, text, meta)
             for chunk_id, text, meta in zip(

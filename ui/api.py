@@ -12,14 +12,12 @@ that person may see in the web app.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from bot.exports import FORMATS
-from ui.people import Context, shown_errors
+from ui.people import Context, scratch_folder, shown_errors
 from ui.render import answer_markdown
 
 
@@ -39,7 +37,7 @@ def add_api(context: Context) -> None:
 
     def export(conversation_id: str, fmt: str, request: gr.Request) -> str:
         """A saved conversation as a Markdown, JSON or DOCX file."""
-        folder = Path(tempfile.mkdtemp(prefix="procurebot-export-"))
+        folder = scratch_folder("export")
         with shown_errors():
             return str(
                 workspace.export(context.user(request), conversation_id, fmt or "md", folder)

@@ -8,10 +8,8 @@ the chat, its saved turn and its Answer (assistant message i of the chat is answ
 from __future__ import annotations
 
 import secrets
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -20,7 +18,7 @@ from bot.access import AccessError
 from bot.answers import Answer
 from bot.transcripts import REASONS, Conversation, TranscriptNotFound, Turn
 from bot.workspace import Exchange, Workspace
-from ui.people import Context, shown_errors
+from ui.people import Context, scratch_folder, shown_errors
 from ui.render import (
     EMPTY_PANEL,
     answer_markdown,
@@ -319,7 +317,7 @@ def _conversations_panel(context: Context, parts: ChatParts) -> None:
             raise gr.Error("There is no conversation to export yet.", print_exception=False)
         with shown_errors():
             path = workspace.export(
-                context.user(request), session.conversation_id, chosen, _scratch()
+                context.user(request), session.conversation_id, chosen, scratch_folder("export")
             )
         return str(path)
 
@@ -368,8 +366,3 @@ def _saved_reply(turn: Turn) -> str:
     if turn.status == "failed":
         return f"_This question failed: {escape(turn.error)}_"
     return "_This question was not answered (the server stopped before the answer)._"
-
-
-def _scratch() -> Path:
-    """A fresh folder for one download; Gradio copies the file into its own cache."""
-    return Path(tempfile.mkdtemp(prefix="procurebot-export-"))

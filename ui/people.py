@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -36,6 +38,11 @@ class Context:
         if not name:
             raise NotAllowed("Log in to use procurebot.")
         return self.directory.user(str(name))
+
+
+def scratch_folder(prefix: str) -> Path:
+    """A fresh folder for one download; Gradio copies the file into its own cache."""
+    return Path(tempfile.mkdtemp(prefix=f"procurebot-{prefix}-"))
 
 
 @contextmanager

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from bot import questionnaires
-from ui.people import Context, shown_errors
+from ui.people import Context, scratch_folder, shown_errors
 
 PREVIEW_COLUMNS = ["Question", "Answer", "Grounded", "Citations"]
 
@@ -45,7 +44,7 @@ def build_questionnaire_tab(context: Context) -> None:
                 progress((done, total), desc="Answering", unit="questions")
 
             answered = questionnaires.answer_questionnaire(sheet, engine.ask, tick)
-            out = Path(tempfile.mkdtemp(prefix="procurebot-questionnaire-"))
+            out = scratch_folder("questionnaire")
             stem = Path(path).stem or "questionnaire"
             written = [out / f"{stem}-answered.xlsx", out / f"{stem}-answered.csv"]
             questionnaires.write_xlsx(sheet, answered, written[0])

@@ -3,16 +3,14 @@ correction with a note, export it. People who are not reviewers see only their o
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from bot.transcripts import REVIEW_STATUSES, Conversation
 from ui.chat import FORMATS
-from ui.people import Context, shown_errors
+from ui.people import Context, scratch_folder, shown_errors
 from ui.render import answer_markdown, escape
 
 HEADERS = ["Conversation", "Question(s)", "User", "Started", "Last activity", "Answers", "Reviewed"]
@@ -86,7 +84,7 @@ def build_review_tab(context: Context) -> None:
     def export_chosen(conversation_id: str | None, chosen: str, request: gr.Request) -> str:
         if not conversation_id:
             raise gr.Error("Open a conversation first.", print_exception=False)
-        folder = Path(tempfile.mkdtemp(prefix="procurebot-export-"))
+        folder = scratch_folder("export")
         with shown_errors():
             return str(workspace.export(context.user(request), conversation_id, chosen, folder))
 
