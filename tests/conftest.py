@@ -14,6 +14,7 @@ import pytest
 from bot.engine import Engine
 from bot.settings import PROJECT_ROOT, Settings
 from index.documents import Document
+from tests.reliability import Recorder
 
 CORPUS = PROJECT_ROOT / "corpus"
 
@@ -108,3 +109,20 @@ def cli(engine: Engine, data_dir: Path) -> Iterator[object]:
         return run_cli(*args, data_dir=data_dir, stdin=stdin, env=env)
 
     yield call
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Keep each phase's report on the test, for the `reliability` fixture to read."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def reliability(request: pytest.FixtureRequest) -> Iterator[Recorder]:
+    """Rows for the reliability report (tests/reliability.py), written when the test ends."""
+    recorder = Recorder(request.node.name)
+    yield recorder
+    report = getattr(request.node, "report_call", None)
+    recorder.flush(passed=report is not None and report.passed)

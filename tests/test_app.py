@@ -17,15 +17,10 @@ from bot.errors import ServerError
 from bot.exports import escape as escape_markdown
 from bot.transcripts import TranscriptStore
 from bot.workspace import Workspace
+from tests.servers import free_port
 from ui.app import launch
 
 PRICE = "What does Mistral Medium 3 cost per million output tokens?"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

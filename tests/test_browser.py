@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ import pytest
 from bot.engine import Engine
 from bot.transcripts import TranscriptStore
 from bot.workspace import Workspace
+from tests.servers import free_port
 from ui.app import launch
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -49,12 +49,6 @@ pytestmark = [
         reason="Debian's chromium and chromium-driver are not installed (make test installs them)",
     ),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

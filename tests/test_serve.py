@@ -3,54 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from gradio_client import Client
 
 from bot.engine import Engine
+from tests.servers import free_port, start_serve
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PROCUREBOT_", "MISTRAL_"))
-    }
-    environment["PROCUREBOT_DATA_DIR"] = str(data_dir)
-    with log.open("ab") as errors:  # the child keeps its own copy of the descriptor
-        server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("procurebot")), "serve", "--port", str(port)],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-        )
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(log.read_text(encoding="utf-8", errors="replace"))
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    server.kill()
-    raise AssertionError("the server did not answer within 180 s")
 
 
 def test_a_conversation_survives_the_server_being_killed(
@@ -58,7 +20,7 @@ def test_a_conversation_survives_the_server_being_killed(
 ) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    server = start(data_dir, port, tmp_path / "serve.log")
+    server = start_serve(data_dir, port, tmp_path / "serve.log")
     try:
         client = Client(url, verbose=False, download_files=str(tmp_path))
         _, citations, conversation = client.predict(
@@ -68,7 +30,7 @@ def test_a_conversation_survives_the_server_being_killed(
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=30)
-    server = start(data_dir, port, tmp_path / "serve.log")
+    server = start_serve(data_dir, port, tmp_path / "serve.log")
     try:
         client = Client(url, verbose=False, download_files=str(tmp_path))
         exported = Path(client.predict(conversation, "json", api_name="/export"))

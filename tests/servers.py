@@ -1,0 +1,65 @@
+"""Starting the real `procurebot serve` for tests and the load script: 127.0.0.1, a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def procurebot_environment(data_dir: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without the developer's settings or key, plus `env`."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PROCUREBOT_", "MISTRAL_"))
+    }
+    environment["PROCUREBOT_DATA_DIR"] = str(data_dir)
+    environment.update(env or {})
+    return environment
+
+
+def start_serve(
+    data_dir: Path,
+    port: int,
+    log: Path,
+    env: dict[str, str] | None = None,
+    *args: str,
+    wait: float = 180,
+) -> subprocess.Popen[bytes]:
+    """`procurebot serve --port PORT` in a subprocess, once it answers HTTP."""
+    with log.open("ab") as errors:  # the child keeps its own copy of the descriptor
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("procurebot")),
+                "serve",
+                "--port",
+                str(port),
+                *args,
+            ],
+            env=procurebot_environment(data_dir, env),
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(log.read_text(encoding="utf-8", errors="replace"))
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    server.kill()
+    raise AssertionError(f"the server did not answer within {wait:.0f} s")
