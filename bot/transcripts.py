@@ -111,11 +111,17 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
 class TranscriptStore:
     """The transcript database. Every method opens its own connection: safe across threads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout: float = 10.0) -> None:
+        """`busy_timeout`: how long a write waits for another program's lock before failing."""
         self.path = path
+        self.busy_timeout = busy_timeout
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with self._db() as db:
@@ -129,7 +135,7 @@ class TranscriptStore:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
             db.execute("PRAGMA foreign_keys=ON")
             yield db
@@ -154,9 +160,12 @@ class TranscriptStore:
                 "space and that no other program holds the database."
             ) from exc
 
-    def start_conversation(self, user: str, title: str = "") -> str:
-        conversation_id = uuid.uuid4().hex
-        stamp = now()
+    def start_conversation(
+        self, user: str, title: str = "", *, conversation_id: str = "", at: str = ""
+    ) -> str:
+        """A new conversation's id (`conversation_id` and `at`: a backlog writing it later)."""
+        conversation_id = conversation_id or new_id()
+        stamp = at or now()
         with self._write() as db:
             db.execute(
                 "INSERT INTO conversations VALUES (?, ?, ?, ?, ?)",
@@ -164,10 +173,19 @@ class TranscriptStore:
             )
         return conversation_id
 
-    def record_question(self, conversation_id: str, user: str, question: str, run: RunInfo) -> str:
+    def record_question(
+        self,
+        conversation_id: str,
+        user: str,
+        question: str,
+        run: RunInfo,
+        *,
+        turn_id: str = "",
+        at: str = "",
+    ) -> str:
         """Save a question before it is answered; returns the turn's id."""
-        turn_id = uuid.uuid4().hex
-        stamp = now()
+        turn_id = turn_id or new_id()
+        stamp = at or now()
         with self._write() as db:
             row = db.execute(
                 "SELECT title, (SELECT COALESCE(MAX(position), 0) FROM turns "
@@ -201,7 +219,7 @@ class TranscriptStore:
             )
         return turn_id
 
-    def record_answer(self, turn_id: str, answer: Answer) -> None:
+    def record_answer(self, turn_id: str, answer: Answer, *, at: str = "") -> None:
         with self._write() as db:
             db.execute(
                 "UPDATE turns SET status = 'answered', answer = ?, grounded = ?, "
@@ -213,7 +231,7 @@ class TranscriptStore:
                     answer.rewritten_query,
                     answer.backend,
                     answer.model,
-                    now(),
+                    at or now(),
                     json.dumps(answer.to_json(), ensure_ascii=False),
                     turn_id,
                 ),
@@ -227,11 +245,11 @@ class TranscriptStore:
                 ],
             )
 
-    def record_failure(self, turn_id: str, message: str) -> None:
+    def record_failure(self, turn_id: str, message: str, *, at: str = "") -> None:
         with self._write() as db:
             db.execute(
                 "UPDATE turns SET status = 'failed', error = ?, answered_at = ? WHERE id = ?",
-                (message, now(), turn_id),
+                (message, at or now(), turn_id),
             )
 
     def add_feedback(

@@ -8,7 +8,7 @@ own conversations, a reviewer everyone's; only an admin changes the documents.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from importlib.metadata import PackageNotFoundError, version
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.access import NotAllowed, User
 from bot.answers import Answer
+from bot.backlog import Backlog, Saving
 from bot.engine import Engine
 from bot.errors import ProcurebotError
 from bot.questions import clean_question
@@ -47,14 +48,32 @@ class Exchange:
     """A question answered within a conversation."""
 
     conversation_id: str
-    turn_id: str  # "" when the transcript could not be saved
+    turn_id: str
     answer: Answer
+
+
+def _with_saving(answer: Answer, saving: Saving) -> Answer:
+    """The answer with a notice of what its transcript writes did, when not simply saved."""
+    notices: list[str] = []
+    if saving.problems:
+        notices.append(
+            f"This answer is not saved in the transcript yet ({saving.problems[0]}). The "
+            "conversation is kept in memory and will be saved as soon as the database can be "
+            "written; export it to keep a copy now."
+        )
+    if saving.saved_later:
+        notices.append(
+            f"{saving.saved_later} earlier question(s) kept in memory are now saved in the "
+            "transcript."
+        )
+    return replace(answer, notices=(*answer.notices, *notices)) if notices else answer
 
 
 class Workspace:
     def __init__(self, engine: Engine, transcripts: TranscriptStore) -> None:
         self.engine = engine
         self.transcripts = transcripts
+        self.backlog = Backlog(transcripts)
         self.version = app_version()
 
     @classmethod
@@ -92,66 +111,40 @@ class Workspace:
         """Yield the answer's text as it is written, then the saved Exchange.
 
         The question is checked first (QuestionError: nothing saved), then saved, then answered.
-        When the transcript cannot be written the answer is still given, with a notice.
+        When the transcript database refuses a write (locked, disk full) the turn is kept in
+        memory until it can be written, and the answer says so.
         """
-        clean_question(question, self.engine.settings.max_question_chars)
+        cleaned = clean_question(question, self.engine.settings.max_question_chars)
         history: list[str] = []
+        position = 1
         if conversation_id:
             conversation = self.conversation(user, conversation_id)
             if conversation.user != user.name:
                 raise NotAllowed("Only the person who started a conversation can ask in it.")
             history = [t.question for t in conversation.turns if t.status == "answered"]
-        problems: list[str] = []
-        conversation_id, turn_id = self._record_question(user, question, conversation_id, problems)
+            position = len(conversation.turns) + 1
+        saving = Saving()
+        if not conversation_id:
+            conversation_id = self.backlog.start_conversation(user.name, cleaned.text, saving)
+        turn_id = self.backlog.record_question(
+            conversation_id, position, user.name, question, self.run_info(), saving
+        )
         try:
             for item in self.engine.ask_stream(question, history):
                 if isinstance(item, Answer):
-                    answer = self._record_answer(turn_id, item, problems)
-                    yield Exchange(conversation_id, turn_id, answer)
+                    self.backlog.record_answer(turn_id, item, saving)
+                    yield Exchange(conversation_id, turn_id, _with_saving(item, saving))
                 else:
                     yield item
         except ProcurebotError as exc:
-            message = str(exc)
-            if turn_id:
-                self._try(lambda: self.transcripts.record_failure(turn_id, message), problems)
+            self.backlog.record_failure(turn_id, str(exc), saving)
             raise
-
-    def _record_question(
-        self, user: User, question: str, conversation_id: str, problems: list[str]
-    ) -> tuple[str, str]:
-        try:
-            if not conversation_id:
-                conversation_id = self.transcripts.start_conversation(user.name)
-            turn = self.transcripts.record_question(
-                conversation_id, user.name, question, self.run_info()
-            )
-            return conversation_id, turn
-        except TranscriptNotFound:
-            raise
-        except TranscriptError as exc:
-            logger.exception("the question could not be saved")
-            problems.append(str(exc))
-            return conversation_id, ""
-
-    def _record_answer(self, turn_id: str, answer: Answer, problems: list[str]) -> Answer:
-        if turn_id:
-            self._try(lambda: self.transcripts.record_answer(turn_id, answer), problems)
-        if problems:
-            notice = f"This answer is not saved in the transcript: {problems[0]}"
-            answer = replace(answer, notices=(*answer.notices, notice))
-        return answer
-
-    @staticmethod
-    def _try(write: Callable[[], None], problems: list[str]) -> None:
-        try:
-            write()
-        except TranscriptError as exc:
-            logger.exception("the transcript could not be written")
-            problems.append(str(exc))
 
     def conversation(self, user: User, conversation_id: str) -> Conversation:
-        """A conversation the person may read; someone else's is reported as not found."""
-        conversation = self.transcripts.conversation(conversation_id)
+        """A conversation the person may read; someone else's is reported as not found.
+
+        Turns the database has not taken yet are included, from memory."""
+        conversation = self.backlog.merged(conversation_id)
         if conversation.user != user.name and not user.sees_everyone:
             raise TranscriptNotFound(f"There is no conversation {conversation_id!r}.")
         return conversation
@@ -167,20 +160,36 @@ class Workspace:
         """The conversations the person may read, newest first, filtered."""
         if not user.sees_everyone:
             owner = user.name
-        return self.transcripts.conversations(owner or None, text, since, until)
+        unsaved = [
+            c
+            for c in self.backlog.unsaved_conversations(owner or None)
+            if text.casefold() in c.title.casefold()
+        ]
+        return unsaved + self.transcripts.conversations(owner or None, text, since, until)
 
     def feedback(
         self, user: User, turn_id: str, rating: str, reason: str = "", comment: str = ""
     ) -> None:
         """Thumbs up or down on an answer of one's own conversation (reviewers: any)."""
+        self._require_saved(turn_id)
         self.conversation(user, self.transcripts.turn_conversation(turn_id))
         self.transcripts.add_feedback(turn_id, user.name, rating, reason, comment)
 
     def review(self, user: User, turn_id: str, status: str, note: str = "") -> None:
         if not user.reviews:
             raise NotAllowed("Only a reviewer can review answers.")
+        self._require_saved(turn_id)
         self.conversation(user, self.transcripts.turn_conversation(turn_id))
         self.transcripts.add_review(turn_id, user.name, status, note)
+
+    def _require_saved(self, turn_id: str) -> None:
+        if self.backlog.holds(turn_id):
+            self.backlog.flush()
+        if self.backlog.holds(turn_id):
+            raise TranscriptError(
+                "This answer is not saved yet (the transcript database is unavailable): "
+                "try again once it is."
+            )
 
     def export(self, user: User, conversation_id: str, fmt: str, folder: Path) -> Path:
         """Write the conversation for review as `fmt` (md, json, docx) into `folder`."""
