@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,9 +53,15 @@ def add_uploads(uploads_dir: Path, files: list[tuple[str, Path]], max_bytes: int
             refused.append((shown, exc.reason))
             continue
         target = uploads_dir / name
-        if target.exists():
+        existed = target.exists()
+        try:
+            _write_atomically(target, data)
+        except OSError as exc:  # a full disk, a folder of that name: the upload is not kept
+            reason = exc.strerror or type(exc).__name__
+            refused.append((shown, f"the file cannot be saved in {uploads_dir.name}/ ({reason})"))
+            continue
+        if existed:
             replaced.append(f"{uploads_dir.name}/{name}")
-        _write_atomically(target, data)
         added.append(f"{uploads_dir.name}/{name}")
     return UploadResult(tuple(added), tuple(replaced), tuple(refused))
 
@@ -65,14 +72,19 @@ def _checked(name: str, path: Path, max_bytes: int) -> bytes:
         kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise DocumentError(name, f"unsupported file type {suffix or '(none)'}; use one of {kinds}")
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise DocumentError(
-                name, f"the file is {size / 2**20:.1f} MiB; the limit is {max_bytes // 2**20} MiB"
-            )
-        data = path.read_bytes()
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # a folder, a device, a pipe: nothing to keep
+            raise DocumentError(name, "the upload is not a regular file")
+        if status.st_size > max_bytes:
+            size, limit = status.st_size / 2**20, max_bytes // 2**20
+            raise DocumentError(name, f"the file is {size:.1f} MiB; the limit is {limit} MiB")
+        with path.open("rb") as upload:
+            data = upload.read(max_bytes + 1)  # never more, even if the file grows meanwhile
     except OSError as exc:
-        raise DocumentError(name, f"the upload cannot be read ({exc.strerror})") from exc
+        reason = exc.strerror or type(exc).__name__
+        raise DocumentError(name, f"the upload cannot be read ({reason})") from exc
+    if len(data) > max_bytes:
+        raise DocumentError(name, f"the file is larger than the limit of {max_bytes // 2**20} MiB")
     load_text(Path(name), data)  # raises DocumentError with the reason
     return data
 

@@ -29,8 +29,19 @@ def _normalised(text: str) -> tuple[str, list[int]]:
     return "".join(chars), origin
 
 
+def _lowered(text: str) -> str:
+    """Lower case, character by character, keeping the length: a character whose lower case
+    is longer ("İ" is "i" and a combining dot) is kept, so positions still map back."""
+    return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
+
+
 def locate(quote: str, passage: str) -> tuple[int, int] | None:
-    """The span of `quote` in `passage` (start, end), or None when it is not there."""
+    """The span of `quote` in `passage` (start, end), or None when it is not there.
+
+    The quote, without marks and an ellipsis around it, and passage[start:end] are the same
+    text once quotes and dashes are folded, white space collapsed and, when the exact text is
+    not there, case ignored (tests/test_properties.py states it precisely).
+    """
     wanted, _ = _normalised(quote.strip(_TRIM).removesuffix("...").strip(_TRIM))
     wanted = wanted.strip()
     if len(wanted) < MIN_QUOTE_CHARS:
@@ -38,7 +49,7 @@ def locate(quote: str, passage: str) -> tuple[int, int] | None:
     haystack, origin = _normalised(passage)
     found = haystack.find(wanted)
     if found < 0:
-        found = haystack.lower().find(wanted.lower())
+        found = _lowered(haystack).find(_lowered(wanted))
     if found < 0:
         return None
     return origin[found], origin[found + len(wanted) - 1] + 1

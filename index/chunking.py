@@ -1,18 +1,20 @@
 """Split a document into chunks that know their exact character span in the document's text.
 
-LangChain's recursive splitter cuts at the strongest boundary that keeps a chunk under the
-size: a Markdown heading, a blank line, a line, a sentence, a clause, a word. Each chunk also
-carries the nearest heading above it, which is embedded with it so that a chunk such as
-"Output: $2 per million tokens" is found under "Pricing Information".
+The recursive splitter (LangChain's algorithm, worked on spans of the text rather than on
+copies of it) cuts at the strongest boundary that keeps a chunk under the size: a Markdown
+heading, a blank line, a line, a sentence, a clause, a word. Working on spans, a chunk's
+position is known, not searched for, so a passage repeated in a document is cited where it
+is. Each chunk also carries the nearest heading above it, which is embedded with it so that
+a chunk such as "Output: $2 per million tokens" is found under "Pricing Information".
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
+from collections import deque
 from dataclasses import dataclass
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from index.documents import Document
 from index.sentences import SPLITTER_SIGNATURE
@@ -22,7 +24,7 @@ CHUNK_OVERLAP = 120
 SEPARATORS = ["\n# ", "\n## ", "\n### ", "\n#### ", "\n\n", "\n", ". ", "; ", ", ", " ", ""]
 # Changes whenever chunk boundaries would change, so that the index re-chunks every document.
 CHUNKER_SIGNATURE = (
-    f"recursive-v1/{CHUNK_SIZE}/{CHUNK_OVERLAP}/{'|'.join(SEPARATORS)}/{SPLITTER_SIGNATURE}"
+    f"recursive-v2/{CHUNK_SIZE}/{CHUNK_OVERLAP}/{'|'.join(SEPARATORS)}/{SPLITTER_SIGNATURE}"
 )
 
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
@@ -59,16 +61,9 @@ def document_key(document: Document) -> str:
 
 
 def chunk_document(document: Document) -> list[Chunk]:
-    splitter = RecursiveCharacterTextSplitter(
-        chunk_size=CHUNK_SIZE,
-        chunk_overlap=CHUNK_OVERLAP,
-        separators=SEPARATORS,
-        keep_separator="start",
-        strip_whitespace=True,
-    )
-    pieces = [piece for piece in splitter.split_text(document.text) if piece.strip()]
-    spans = locate(document.text, pieces)
-    headings = _headings(document.text)
+    text = document.text
+    spans = _split(text, 0, len(text), SEPARATORS)
+    headings = _headings(text)
     key = document_key(document)
     return [
         Chunk(
@@ -76,22 +71,89 @@ def chunk_document(document: Document) -> list[Chunk]:
             source=document.source,
             index=i,
             start=start,
-            end=start + len(piece),
-            text=piece,
-            heading=_heading_at(headings, start, piece),
+            end=end,
+            text=text[start:end],
+            heading=_heading_at(headings, start, text[start:end]),
             title=document.title,
             kind=document.kind,
             date=document.date,
             language=document.language,
             sha256=document.sha256,
-            n_chunks=len(pieces),
+            n_chunks=len(spans),
         )
-        for i, (piece, start) in enumerate(zip(pieces, spans, strict=True))
+        for i, (start, end) in enumerate(spans)
     ]
 
 
+Span = tuple[int, int]
+
+
+def _split(text: str, start: int, end: int, separators: list[str]) -> list[Span]:
+    """The chunks of text[start:end], cut at the first separator it contains, each piece too
+    long for a chunk cut again at the separators after that one."""
+    separator, weaker = "", []
+    for i, candidate in enumerate(separators):
+        if not candidate or text.find(candidate, start, end) >= 0:
+            separator, weaker = candidate, separators[i + 1 :]
+            break
+    chunks: list[Span] = []
+    short: list[Span] = []
+    for piece in _pieces(text, start, end, separator):
+        if piece[1] - piece[0] < CHUNK_SIZE:
+            short.append(piece)
+            continue
+        chunks += _merge(text, short)
+        short = []
+        chunks += _split(text, *piece, weaker) if weaker else _stripped(text, [piece])
+    return chunks + _merge(text, short)
+
+
+def _pieces(text: str, start: int, end: int, separator: str) -> list[Span]:
+    """text[start:end] cut before each occurrence of `separator` (each character when "")."""
+    if not separator:
+        return [(i, i + 1) for i in range(start, end)]
+    cuts = [start]
+    found = text.find(separator, start, end)
+    while found >= 0:
+        cuts.append(found)
+        found = text.find(separator, found + len(separator), end)
+    cuts.append(end)
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def _merge(text: str, pieces: list[Span]) -> list[Span]:
+    """Consecutive pieces joined into chunks of at most CHUNK_SIZE characters, each chunk
+    beginning with up to CHUNK_OVERLAP characters of the one before."""
+    chunks: list[Span] = []
+    current: deque[Span] = deque()
+    total = 0
+    for piece in pieces:
+        size = piece[1] - piece[0]
+        if current and total + size > CHUNK_SIZE:
+            chunks.append((current[0][0], current[-1][1]))
+            while total > CHUNK_OVERLAP or (total and total + size > CHUNK_SIZE):
+                first = current.popleft()
+                total -= first[1] - first[0]
+        current.append(piece)
+        total += size
+    if current:
+        chunks.append((current[0][0], current[-1][1]))
+    return _stripped(text, chunks)
+
+
+def _stripped(text: str, spans: list[Span]) -> list[Span]:
+    """The spans without their leading and trailing white space; blank ones dropped."""
+    kept = []
+    for start, end in spans:
+        piece = text[start:end]
+        if piece.strip():
+            kept.append((start + len(piece) - len(piece.lstrip()), start + len(piece.rstrip())))
+    return kept
+
+
 def locate(text: str, pieces: list[str]) -> list[int]:
-    """The start of each piece in `text`, in order; pieces may overlap but never go backwards."""
+    """The start of each piece in `text`, searched in order; pieces may overlap but never go
+    backwards. A repeated piece may be placed at an earlier copy: chunks know their spans."""
     starts: list[int] = []
     cursor = 0
     for piece in pieces:

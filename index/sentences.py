@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from index.documents import Document
 
-SPLITTER_SIGNATURE = "sentences-v2"
+SPLITTER_SIGNATURE = "sentences-v3"
 MIN_SENTENCE_CHARS = 12
 MAX_QUOTE_CHARS = 400
 
-_LINE = re.compile(r"[^\n]+")
+# A line ends where str.splitlines ends one: LF, CR, and the other Unicode line breaks.
+_LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9\"“(\[$*])")
 _LEADER = re.compile(r"^(?:[-*•>|]\s+|\d{1,2}[.)]\s+|#{1,6}\s+)+")
 _HEADING_LINE = re.compile(r"^#{1,6}\s+(.+)$")
@@ -63,15 +64,23 @@ def _sentence_spans(line: str) -> list[tuple[int, int]]:
     bounds.append(len(line))
     spans = []
     for begin, end in zip(bounds[::2], bounds[1::2], strict=True):
+        begin += len(line[begin:end]) - len(line[begin:end].lstrip())
         leader = _LEADER.match(line, begin, end)
         if leader:
             begin = leader.end()
-        end = begin + len(line[begin:end].rstrip(" |\t"))
+        end = _trimmed_end(line, begin, end)
         if end - begin > MAX_QUOTE_CHARS:
-            end = begin + _cut_at_word(line[begin:end], MAX_QUOTE_CHARS)
+            end = _trimmed_end(line, begin, begin + _cut_at_word(line[begin:end], MAX_QUOTE_CHARS))
         if end > begin:
             spans.append((begin, end))
     return spans
+
+
+def _trimmed_end(line: str, begin: int, end: int) -> int:
+    """`end` moved back over white space (a CR too) and table bars."""
+    while end > begin and (line[end - 1].isspace() or line[end - 1] == "|"):
+        end -= 1
+    return end
 
 
 def _cut_at_word(text: str, limit: int) -> int:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,3 +50,41 @@ def test_chunk_spans_are_verbatim_for_any_text(text: str) -> None:
     for chunk in chunk_document(make_document(text)):
         assert text[chunk.start : chunk.end] == chunk.text
         assert chunk.text.strip()
+
+
+def _langchain_pieces(text: str) -> list[str]:
+    """LangChain's recursive splitter with our settings: the algorithm chunk_document follows."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from index.chunking import CHUNK_OVERLAP, CHUNK_SIZE, SEPARATORS
+
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=CHUNK_SIZE,
+        chunk_overlap=CHUNK_OVERLAP,
+        separators=SEPARATORS,
+        keep_separator="start",
+        strip_whitespace=True,
+    )
+    return [piece for piece in splitter.split_text(text) if piece.strip()]
+
+
+@pytest.mark.parametrize(
+    "path", sorted((PROJECT_ROOT / "corpus").glob("*.txt")), ids=lambda p: p.name
+)
+def test_chunks_are_langchains_recursive_split_with_their_places(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    chunks = chunk_document(make_document(text))
+    assert [c.text for c in chunks] == _langchain_pieces(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["# Pricing\n", "\n\n", "Input costs $2. ", "word ", "\n", "Données, ", "x" * 300]
+        ),
+        max_size=80,
+    ).map("".join)
+)
+def test_chunks_match_langchain_on_generated_text(text: str) -> None:
+    assert [c.text for c in chunk_document(make_document(text))] == _langchain_pieces(text)

@@ -155,10 +155,14 @@ def _truncated_docx() -> bytes:
     ("data", "reason"),
     [
         (bytes(range(256)) * 4, "not a readable .docx file (File is not a zip file)"),
-        (_truncated_docx(), "not a readable .docx file (File is not a zip file)"),
+        (
+            _truncated_docx(),
+            "not a readable .docx file "
+            "(the zip archive is damaged or cut short: File is not a zip file)",
+        ),
         (
             _spreadsheet_like(),
-            "not a readable .docx file (a zip archive that is not a Word document)",
+            "the file is an Excel workbook, not a Word document; check its type",
         ),
         (
             _zip_of({"notes.txt": b"hello"}),
@@ -222,3 +226,32 @@ def test_an_old_doc_file_in_a_corpus_is_not_picked_up(tmp_path: Path) -> None:
     (tmp_path / "old.doc").write_bytes(OLE_HEADER + bytes(504))
     scan = scan_corpus(tmp_path)
     assert scan.documents == () and scan.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("offer.pdf", b"", "the file is empty (0 bytes)"),
+        ("offer.pdf", _offer(), "the file is a Word document, not a PDF; rename it .docx"),
+        (
+            "prices.pdf",
+            _spreadsheet_like(),
+            "the file is an Excel workbook, not a PDF; check its type",
+        ),
+        ("offer.docx", b"%PDF-1.7\n%...", "the file is a PDF, not a Word document; rename it .pdf"),
+    ],
+    ids=["empty", "docx-as-pdf", "xlsx-as-pdf", "pdf-as-docx"],
+)
+def test_a_mislabelled_or_empty_file_says_what_it_is(name: str, data: bytes, reason: str) -> None:
+    with pytest.raises(DocumentError) as caught:
+        load_text(Path(name), data)
+    assert caught.value.reason == reason
+
+
+def test_a_word_file_that_would_unpack_too_large_is_refused_unread() -> None:
+    data = bytearray(_offer())
+    # Declare 300 MiB for the first part in the central directory, as a zip bomb would.
+    first = data.index(b"PK\x01\x02")
+    data[first + 24 : first + 28] = (300 * 2**20).to_bytes(4, "little")
+    with pytest.raises(DocumentError, match=r"would unpack to 30\d MiB, too large; the limit"):
+        load_text(Path("bomb.docx"), bytes(data))

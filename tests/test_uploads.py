@@ -83,3 +83,30 @@ def test_only_uploaded_documents_can_be_removed(tmp_path: Path) -> None:
     assert (tmp_path / "secret.md").exists()
     remove_upload(uploads, "uploads/a.md")
     assert not (uploads / "a.md").exists()
+
+
+def test_an_upload_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    zeros = tmp_path / "zeros.md"
+    zeros.symlink_to("/dev/zero")  # read whole, it would never end
+    result = add_uploads(uploads, [("zeros.md", zeros), ("folder.md", tmp_path)], 2**20)
+    assert result.refused == (
+        ("zeros.md", "the upload is not a regular file"),
+        ("folder.md", "the upload is not a regular file"),
+    )
+    assert not uploads.exists()
+
+
+def test_an_upload_that_cannot_be_saved_is_refused_and_the_folder_left_clean(
+    tmp_path: Path,
+) -> None:
+    uploads = tmp_path / "uploads"
+    (uploads / "terms.md").mkdir(parents=True)  # a folder where the file would go
+    result = add_uploads(
+        uploads, [upload(tmp_path, "terms.md", b"# Terms\n\nPaid monthly.\n")], 1024
+    )
+    assert result.added == ()
+    ((name, reason),) = result.refused
+    assert name == "terms.md" and reason.startswith("the file cannot be saved in uploads/ (")
+    assert [p.name for p in uploads.iterdir()] == ["terms.md"]
+    assert (uploads / "terms.md").is_dir()
