@@ -108,12 +108,17 @@ _STOPWORDS = frozenset(
         "just",
     ]
 )
-_stemmer = snowballstemmer.stemmer("english")
+# A Snowball stemmer keeps the word it works on in itself: one per thread, never shared
+# (the web app answers several questions at once; a shared one mixed their words).
+_stemmers = threading.local()
 
 
 def terms(text: str) -> list[str]:
     """Keyword terms: lower case, accents folded, stop words dropped, English stems."""
-    return [_stemmer.stemWord(word) for word in _words(text) if word not in _STOPWORDS]
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return [stemmer.stemWord(word) for word in _words(text) if word not in _STOPWORDS]
 
 
 def query_terms(question: str) -> list[str]:

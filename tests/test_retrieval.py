@@ -45,3 +45,18 @@ def test_exact_identifiers_are_found_by_keywords(engine: Engine) -> None:
     (best, *_) = engine.retriever.retrieve("mistral-medium-2505", 5)
     assert best.keyword_rank == 1
     assert "mistral-medium-2505" in best.chunk.text
+
+
+def test_keyword_terms_are_the_same_when_computed_in_many_threads_at_once() -> None:
+    """The web app answers several questions at once (a shared stemmer once mixed words)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.retrieval import terms
+
+    texts = [
+        f"Deployments {i} generalization operational availability internationalisation" * 20
+        for i in range(200)
+    ]
+    expected = [terms(text) for text in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(terms, texts * 5)) == expected * 5
