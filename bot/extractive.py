@@ -125,7 +125,9 @@ class ExtractiveAnswerer:
         if extra.unpriced:
             return self._not_answered(question, language, (extra.unpriced,))
         chosen = _choose(ranked, set(query_terms(question)))
-        quotes = "\n".join(f"- {item.text} [{cited.add(item.candidate)}]" for item in chosen)
+        quotes = "\n".join(
+            f"- {_unmarked(item.text)} [{cited.add(item.candidate)}]" for item in chosen
+        )
         return Answer(
             question=question,
             answer="\n\n".join(
@@ -244,3 +246,13 @@ def _choose(ranked: list[Scored], question_terms: set[str]) -> list[Scored]:
 
 def _dot(a: list[float], b: list[float]) -> float:
     return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+_OWN_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def _unmarked(quote: str) -> str:
+    """A quote as written in the answer: its own bracketed numbers (a document's footnotes, or
+    forged markers) become ⟦n⟧, so that every [n] of an answer is one of its citations. The
+    citation keeps the quote exactly as the document has it."""
+    return _OWN_MARKER.sub(r"⟦\1⟧", quote)

@@ -11,8 +11,10 @@ is given with a notice. A rejected key is an error that says what to do.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -34,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 BACKEND = "mistral"
 LANGUAGES = {"en": "English", "fr": "French", "de": "German", "it": "Italian", "es": "Spanish"}
+# A passage tag inside a document (any case or spacing) is escaped: it cannot open or close one.
+_PASSAGE_TAG = re.compile(r"<(?=\s*/?\s*passage)", re.IGNORECASE)
+# A citation marker the model wrote itself: only verified quotes get a number.
+_WRITTEN_MARKER = re.compile(r"\s*\[\d{1,3}\]")
 
 RULES = """You answer procurement staff's questions about AI vendors' models, using ONLY the \
 passages given in the user message. Today's date is {today}.
@@ -126,7 +132,7 @@ class MistralAnswerer:
         except SDKError as exc:
             if exc.status_code in (401, 403):
                 raise _rejected(exc.status_code) from exc
-            return self._fallback(retrieval, today, f"the Mistral API answered {exc.status_code}")
+            return self._fallback(retrieval, today, _status(exc.status_code))
         except (MistralError, TransportError) as exc:
             return self._fallback(retrieval, today, _describe(exc))
         except (json.JSONDecodeError, ValidationError):
@@ -155,7 +161,7 @@ class MistralAnswerer:
         except SDKError as exc:
             if exc.status_code in (401, 403):
                 raise _rejected(exc.status_code) from exc
-            yield self._fallback(retrieval, today, f"the Mistral API answered {exc.status_code}")
+            yield self._fallback(retrieval, today, _status(exc.status_code))
             return
         except (MistralError, TransportError) as exc:
             if not content:
@@ -233,6 +239,7 @@ class MistralAnswerer:
         cited = Citations()
         lines, supported, dropped = [], 0, 0
         for sentence in reply.sentences:
+            text = _WRITTEN_MARKER.sub("", sentence.text).strip()
             numbers = []
             for quote in sentence.citations:
                 candidate = _verified(quote, by_id)
@@ -243,9 +250,9 @@ class MistralAnswerer:
             if numbers:
                 supported += 1
                 markers = "".join(f"[{n}]" for n in dict.fromkeys(numbers))
-                lines.append(f"{sentence.text.strip()} {markers}")
+                lines.append(f"{text} {markers}")
             else:
-                lines.append(f"{sentence.text.strip()} _(unsupported: no verified quote)_")
+                lines.append(f"{text} _(unsupported: no verified quote)_")
         if not supported:
             return self._fallback(
                 retrieval, today, "no quote in the Mistral answer could be verified"
@@ -282,13 +289,13 @@ def passage_id(rank: int) -> str:
 
 
 def _passage_block(pid: str, passage: Passage) -> str:
+    """The passage as data: its text can neither end it, open another, nor change its header."""
     chunk = passage.chunk
     kind = f"{chunk.kind} (opinion)" if chunk.kind == "community" else chunk.kind
-    text = chunk.text.replace("</passage>", "</ passage>")
-    header = (
-        f'<passage id="{pid}" title="{chunk.title}" kind="{kind}" date="{chunk.date or "undated"}">'
-    )
-    return f"{header}\n{text}\n</passage>"
+    text = _PASSAGE_TAG.sub("&lt;", chunk.text)
+    attributes = {"id": pid, "title": chunk.title, "kind": kind, "date": chunk.date or "undated"}
+    header = " ".join(f'{name}="{html.escape(str(value))}"' for name, value in attributes.items())
+    return f"<passage {header}>\n{text}\n</passage>"
 
 
 def _verified(quote: _Quote, by_id: dict[str, Passage]) -> Candidate | None:
@@ -324,6 +331,13 @@ def _complete_sentences(content: str) -> list[_Sentence]:
             found.append(_Sentence.model_validate(item))
         except ValidationError:
             return found
+
+
+def _status(status: int) -> str:
+    """Why an HTTP reply was refused; a success status means a reply of the wrong kind."""
+    if status < 400:
+        return "the Mistral reply was not the expected JSON"
+    return f"the Mistral API answered {status}"
 
 
 def _rejected(status: int) -> MistralKeyRejected:
