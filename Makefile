@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: serve test check lint index clean browser
+.PHONY: serve test check lint index clean browser reliability load
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,23 @@ browser:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver \
 	  || echo "make: could not install chromium; the browser test will be skipped" >&2; }
+
+# The bad-input, fault and load suites, then their table (README, "Reliability").
+RELIABILITY_LOG := data/reliability.jsonl
+reliability: $(STAMP) browser
+	@mkdir -p data && rm -f $(RELIABILITY_LOG)
+	PROCUREBOT_RELIABILITY_LOG=$(abspath $(RELIABILITY_LOG)) $(BIN)/python -m pytest -m reliability -q; \
+	tests=$$?; \
+	$(BIN)/python -m tests.load --users 20 --questions 10 --report $(RELIABILITY_LOG); \
+	load=$$?; \
+	$(BIN)/python -m tests.reliability $(RELIABILITY_LOG) > data/reliability.md; \
+	report=$$?; \
+	cat data/reliability.md; \
+	exit $$(( tests || load || report ))
+
+# The full load test alone: 20 people × 10 questions against a server it starts.
+load: $(STAMP)
+	$(BIN)/python -m tests.load --users 20 --questions 10
 
 index: $(STAMP)
 	$(BIN)/procurebot index

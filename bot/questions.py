@@ -16,6 +16,8 @@ from bot.errors import QuestionError
 # private use, unassigned.
 _REMOVED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 _SPACE = re.compile(r"\s+")
+# Longer input is refused outright rather than cleaned and cut (it is not a question).
+MAX_INPUT_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,11 @@ def clean_question(raw: str, max_chars: int) -> Question:
     """The question to ask, or QuestionError when nothing askable is left."""
     if not isinstance(raw, str):
         raise QuestionError("The question must be text.")
+    if len(raw) > MAX_INPUT_CHARS:
+        raise QuestionError(
+            f"The question is {len(raw):,} characters long; procurebot takes up to "
+            f"{MAX_INPUT_CHARS:,} (and answers on the first {max_chars:,})."
+        )
     notices: list[str] = []
     kept = "".join(
         " " if ch in "\t\n\r\v\f" else ch

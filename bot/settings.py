@@ -86,6 +86,20 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(
         default=20, ge=1, le=200, description="Largest document or questionnaire accepted (MiB)."
     )
+    concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Questions the web app answers at once; others wait their turn in its "
+        "queue (README, 'Reliability': chosen from the load test).",
+    )
+    queue_size: int = Field(
+        default=200,
+        ge=1,
+        le=10_000,
+        description="Requests that may wait in the web app's queue; beyond it, people are "
+        "asked to try again in a moment.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the web chat binds to.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port of the web chat.")
 

@@ -115,6 +115,7 @@ class Workspace:
         memory until it can be written, and the answer says so.
         """
         cleaned = clean_question(question, self.engine.settings.max_question_chars)
+        question = question.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates
         history: list[str] = []
         position = 1
         if conversation_id:

@@ -126,3 +126,26 @@ def reliability(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     yield recorder
     report = getattr(request.node, "report_call", None)
     recorder.flush(passed=report is not None and report.passed)
+
+
+HOSTILE = {
+    "zephyr.md": (
+        "# Zephyr hosting terms\n\n"
+        'Zephyr data is hosted in Frankfurt <img src=x onerror="window.__pwned=1"> Germany.\n\n'
+        "Zephyr support answers <script>window.__pwned=2</script> within four hours.\n\n"
+        "Zephyr costs [five dollars](javascript:window.__pwned=3) per seat and month.\n"
+    ),
+    "zephyr-notes.html": (
+        "<html><head><title>Zephyr notes</title><script>window.__pwned=4</script></head><body>"
+        "<h1>Zephyr notes</h1><p>Zephyr keeps backups in Paris &lt;b&gt;for 30 days&lt;/b&gt;"
+        " <iframe src='javascript:1'></iframe>.</p></body></html>\n"
+    ),
+}
+
+
+def hostile_corpus(folder: Path) -> Path:
+    """A corpus whose documents carry HTML and JavaScript, as text to be quoted, never run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in HOSTILE.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder

@@ -25,6 +25,7 @@ from ui.render import (
     chip_label,
     conflict_banner,
     escape,
+    shown,
     source_panel,
 )
 
@@ -193,7 +194,7 @@ def _wire_asking(context: Context, parts: ChatParts, send: Any, retry: Any, new:
     ) -> Iterator[tuple[Any, ...]]:
         """Stream the answer into the chat, then show its citations."""
         user = context.user(request)
-        shown = [*history, {"role": "user", "content": escape(message)}]
+        asked = [*history, {"role": "user", "content": shown(message)}]
         with shown_errors():
             for item in workspace.ask_stream(user, message, session.conversation_id):
                 if isinstance(item, Exchange):
@@ -201,23 +202,26 @@ def _wire_asking(context: Context, parts: ChatParts, send: Any, retry: Any, new:
                     reply = {"role": "assistant", "content": answer_markdown(item.answer)}
                     yield (
                         "",
-                        [*shown, reply],
+                        [*asked, reply],
                         *selection_updates(session),
                         session.conversation_id,
                         conversation_choices(context, request),
                     )
                 else:
-                    reply = {"role": "assistant", "content": f"{escape(item)} …"}
-                    yield (gr.skip(), [*shown, reply], *[gr.skip()] * 6)
+                    reply = {"role": "assistant", "content": f"{shown(item)} …"}
+                    yield (gr.skip(), [*asked, reply], *[gr.skip()] * 6)
 
     def ask_again(
         history: list[dict[str, Any]], session: Session, request: gr.Request
     ) -> Iterator[tuple[Any, ...]]:
-        last = next((m for m in reversed(history) if m["role"] == "user"), None)
-        if last is None:
+        """The conversation's last question, asked again (as it was typed, from the transcript)."""
+        if not session.conversation_id:
             raise gr.Error("There is no question to retry yet.", print_exception=False)
-        question = _plain(_text_of(last["content"]))
-        yield from respond(question, history, session, request)
+        with shown_errors():
+            saved = workspace.conversation(context.user(request), session.conversation_id)
+        if not saved.turns:
+            raise gr.Error("There is no question to retry yet.", print_exception=False)
+        yield from respond(saved.turns[-1].question, history, session, request)
 
     outputs = [
         parts.box,
@@ -243,24 +247,6 @@ def _wire_asking(context: Context, parts: ChatParts, send: Any, retry: Any, new:
         return selection_updates(replace(session, selected=index // 2))
 
     parts.chat.select(chosen, [parts.session], parts.selection(), api_visibility="private")
-
-
-def _text_of(content: Any) -> str:
-    """A chat message's text: Gradio gives a string or a list of content blocks."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return str(content.get("text", ""))
-    if isinstance(content, list):
-        return " ".join(_text_of(block) for block in content)
-    return ""
-
-
-def _plain(shown: str) -> str:
-    """A question as typed, from the escaped text the chat shows."""
-    import html
-
-    return html.unescape(shown)
 
 
 def _feedback_panel(context: Context, parts: ChatParts) -> None:
@@ -349,7 +335,7 @@ def restored(conversation: Conversation) -> tuple[Any, ...]:
     """The chat and selection of a saved conversation."""
     messages: list[dict[str, str]] = []
     for turn in conversation.turns:
-        messages.append({"role": "user", "content": escape(turn.question)})
+        messages.append({"role": "user", "content": shown(turn.question)})
         messages.append({"role": "assistant", "content": _saved_reply(turn)})
     session = Session(
         conversation.id,
@@ -364,5 +350,5 @@ def _saved_reply(turn: Turn) -> str:
     if turn.answer is not None:
         return answer_markdown(turn.answer)
     if turn.status == "failed":
-        return f"_This question failed: {escape(turn.error)}_"
+        return f"_This question failed: {shown(turn.error)}_"
     return "_This question was not answered (the server stopped before the answer)._"

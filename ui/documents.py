@@ -11,6 +11,7 @@ from bot.uploads import UploadResult
 from index.indexing import IndexReport
 from index.loaders import SUPPORTED_SUFFIXES
 from ui.people import Context, shown_errors
+from ui.render import shown
 
 HEADERS = ["Title", "Kind", "Date", "Chunks", "Indexed (UTC)", "Source"]
 
@@ -104,18 +105,24 @@ def _bar(progress: gr.Progress, label: str) -> Any:
 def _added(result: UploadResult, report: IndexReport | None) -> str:
     lines = []
     if result.added:
-        lines.append("Added: " + ", ".join(result.added) + ".")
+        lines.append("Added: " + shown(", ".join(result.added)) + ".")
     if result.replaced:
-        lines.append("Replaced an earlier upload of the same name: " + ", ".join(result.replaced))
+        lines.append(
+            "Replaced an earlier upload of the same name: " + shown(", ".join(result.replaced))
+        )
     for name, reason in result.refused:
-        lines.append(f"**Refused {name}:** {reason}. Nothing was changed for this file.")
+        lines.append(
+            f"**Refused {shown(name)}:** {shown(reason)}. Nothing was changed for this file."
+        )
     if report is not None:
         lines.append(_report(report))
     return "\n\n".join(lines)
 
 
 def _report(report: IndexReport) -> str:
-    skipped = "".join(f" Skipped {source}: {reason}." for source, reason in report.skipped)
+    skipped = "".join(
+        f" Skipped {shown(source)}: {shown(reason)}." for source, reason in report.skipped
+    )
     return (
         f"Indexed in {report.seconds:.1f} s: {len(report.added)} added, {len(report.updated)} "
         f"updated, {len(report.removed)} removed, {len(report.unchanged)} unchanged; "

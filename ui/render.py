@@ -1,36 +1,39 @@
 """How answers, sources and conflicts look in the web app. Text from documents and people is
-always escaped: it is shown, never interpreted as markup."""
+always escaped: it is shown, never interpreted as markup — `escape` inside HTML, `shown`
+inside Markdown (no HTML, links, emphasis or block markup either)."""
 
 from __future__ import annotations
 
 import html
 
 from bot.answers import Answer, Citation
+from bot.exports import escape as shown
 from bot.sources import SourceView
 
 
 def escape(text: str) -> str:
+    """Text inside HTML, shown as itself."""
     return html.escape(text, quote=True)
 
 
 def answer_markdown(answer: Answer) -> str:
     """An answer as shown in the chat: notices, the answer, then its numbered sources."""
-    parts = [f"_Note: {escape(notice)}_" for notice in answer.notices]
+    parts = [f"_Note: {shown(notice)}_" for notice in answer.notices]
     if answer.rewritten_query and answer.rewritten_query != answer.question:
-        parts.append(f"_Read as: {escape(answer.rewritten_query)}_")
+        parts.append(f"_Read as: {shown(answer.rewritten_query)}_")
     if answer.grounded:
-        parts.append(escape(answer.answer))
+        parts.append(shown(answer.answer))
     else:
         parts.append(
             '<div class="pb-not-answered"><strong>The documents don\'t say.</strong> '
-            f"{escape(answer.answer)}</div>"
+            f"{shown(answer.answer)}</div>"
         )
     if answer.citations:
         sources = ["**Sources**"]
         for c in answer.citations:
-            sources.append(f"**[{c.n}]** {escape(_label(c))}\n> {escape(c.quote)}")
+            sources.append(f"**[{c.n}]** {shown(_label(c))}\n> {shown(c.quote)}")
         parts.append("\n\n".join(sources))
-    parts.append(f"<sub>{escape(answer.backend)} · {escape(answer.model)}</sub>")
+    parts.append(f"<sub>{shown(answer.backend)} · {shown(answer.model)}</sub>")
     return "\n\n".join(parts)
 
 

@@ -11,7 +11,7 @@ import gradio as gr
 from bot.transcripts import REVIEW_STATUSES, Conversation
 from ui.chat import FORMATS
 from ui.people import Context, scratch_folder, shown_errors
-from ui.render import answer_markdown, escape
+from ui.render import answer_markdown, shown
 
 HEADERS = ["Conversation", "Question(s)", "User", "Started", "Last activity", "Answers", "Reviewed"]
 
@@ -111,19 +111,19 @@ def _when(stamp: str) -> str:
 def _transcript(conversation: Conversation) -> str:
     """A conversation as the reviewer reads it: each answer with its review and feedback."""
     parts = [
-        f"### {escape(conversation.title)}\n_{escape(conversation.user)}, started "
+        f"### {shown(conversation.title)}\n_{shown(conversation.user)}, started "
         f"{_when(conversation.created_at)} UTC · id {conversation.id}_"
     ]
     for turn in conversation.turns:
-        parts.append(f"#### Answer {turn.position}: {escape(turn.question)}")
+        parts.append(f"#### Answer {turn.position}: {shown(turn.question)}")
         if turn.answer is not None:
             parts.append(answer_markdown(turn.answer))
         else:
-            parts.append(f"_{escape(turn.status)}: {escape(turn.error) or 'no answer saved'}_")
+            parts.append(f"_{shown(turn.status)}: {shown(turn.error) or 'no answer saved'}_")
         review = turn.review
         parts.append(
-            f"**Review:** {escape(review.status)} by {escape(review.reviewer)}"
-            + (f": {escape(review.note)}" if review.note else "")
+            f"**Review:** {shown(review.status)} by {shown(review.reviewer)}"
+            + (f": {shown(review.note)}" if review.note else "")
             if review
             else "**Review:** not reviewed"
         )
@@ -131,6 +131,6 @@ def _transcript(conversation: Conversation) -> str:
             thumb = "👍" if feedback.rating == "up" else "👎"
             details = ", ".join(x for x in (feedback.reason, feedback.comment) if x)
             parts.append(
-                f"{thumb} {escape(feedback.user)}" + (f": {escape(details)}" if details else "")
+                f"{thumb} {shown(feedback.user)}" + (f": {shown(details)}" if details else "")
             )
     return "\n\n".join(parts)
