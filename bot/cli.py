@@ -106,7 +106,11 @@ def index(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
 ) -> None:
-    """Bring the index in line with corpus/: embed new and changed files, drop deleted ones."""
+    """Bring the index in line with corpus/: embed new and changed files, drop deleted ones.
+
+    With --rebuild, an index too damaged to open is moved aside (nothing is deleted) and a
+    new one is built from the documents.
+    """
     settings = _settings()
     setup_logging(settings.data_dir, verbose)
     with _people_errors():
@@ -115,6 +119,13 @@ def index(
 
         embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
         store = open_store(settings, embedder, rebuild=rebuild)
+        if store.moved_aside is not None:
+            typer.echo(
+                f"procurebot: note: the index at {store.path} was damaged: moved it aside to "
+                f"{store.moved_aside} (delete that folder when you no longer need it); "
+                "building a new one from the documents.",
+                err=True,
+            )
         report = refresh_index(settings, store, embedder, _progress("Embedding"))
     typer.echo(format_report(report, settings))
 
@@ -138,6 +149,7 @@ def format_report(report: IndexReport, settings: Settings) -> str:
     lines.append(
         f"{report.chunks_total} chunks in the index; {report.chunks_embedded} embedded in this run."
     )
+    lines.extend(f"Note: {note}." for note in report.notes)
     return "\n".join(lines)
 
 
@@ -262,24 +274,40 @@ def questionnaire(
     ],
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
 ) -> None:
-    """Answer every question of a vendor questionnaire, each with its cited sources."""
+    """Answer every question of a vendor questionnaire, each with its cited sources.
+
+    Each answered row is kept in OUT.progress.jsonl until the answers are written: if the run is
+    interrupted, the same command again resumes where it stopped.
+    """
     settings = _settings()
     setup_logging(settings.data_dir, verbose)
     with _people_errors():
-        from bot import questionnaires
+        from bot import questionnaire_journal, questionnaire_output, questionnaires
 
         try:  # the file is checked before the index is opened
-            questionnaires.check_output(source, out)
-            sheet = questionnaires.read_questionnaire(source)
+            questionnaire_output.check_output(source, out)
+            sheet = questionnaires.read_questionnaire(source, settings.max_upload_mb * 2**20)
         except questionnaires.QuestionnaireError as exc:
             logger.info("questionnaire rejected: %s", exc)
             typer.echo(f"procurebot: error: {exc}", err=True)
             raise typer.Exit(2) from exc
-        engine = _open_engine(settings)
-        answered = questionnaires.answer_questionnaire(
-            sheet, engine.ask, _progress("Answering", unit="question")
-        )
-        report = questionnaires.write_answers(sheet, answered, out, f"Answers to {source.name}")
+        for notice in sheet.notices:
+            typer.echo(f"Note: {notice}")
+        progress_file = questionnaire_journal.beside(out)
+        with questionnaire_journal.Journal.open(progress_file, sheet) as journal:
+            if journal.resumed:
+                typer.echo(journal.resumed_line())
+            engine = _open_engine(settings)
+            try:
+                answered = questionnaires.answer_questionnaire(
+                    sheet, engine.ask, _progress("Answering", unit="question"), journal
+                )
+            except KeyboardInterrupt:
+                typer.echo(f"procurebot: interrupted. {journal.saved_line()}", err=True)
+                raise typer.Exit(130) from None
+            title = f"Answers to {source.name}"
+            report = questionnaire_output.write_answers(sheet, answered, out, title)
+            journal.finish()
     typer.echo(f"{questionnaires.summary_line(answered)} Written: {out}, {report}")
 
 

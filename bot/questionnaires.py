@@ -1,23 +1,24 @@
 """Vendor questionnaires answered at once: a .csv or .xlsx of questions in, the same rows out.
 
-The output keeps every original column and adds the answer, whether the documents ground it,
-its citations (one line each, with the verbatim quote), conflicts, notices, the backend and any
-error; a Markdown report next to it gives the same per question. Every written cell that a
-spreadsheet could take for a formula (`=`, `+`, `-`, `@`, tab, carriage return) starts with `'`.
+This module reads the file into a `Questionnaire` and answers its rows in order;
+bot.questionnaire_output writes the answered sheet and its report, and
+bot.questionnaire_journal keeps each answered row on disk so an interrupted run resumes.
 
 QuestionnaireError        the file cannot be read as a questionnaire (the person fixes the file)
-QuestionnaireOutputError  the answers cannot be written where asked
+QuestionnaireOutputError  the answers or the progress journal cannot be written where asked
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
+import re
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,11 +26,12 @@ from typing import TYPE_CHECKING
 from bot.errors import ProcurebotError, QuestionError
 
 if TYPE_CHECKING:
-    from bot.answers import Answer, Citation
+    from bot.answers import Answer
+    from bot.questionnaire_journal import Journal
 
 logger = logging.getLogger(__name__)
 
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = 5 * 1024 * 1024  # when the caller gives no limit (the entry points pass settings')
 MAX_ROWS = 500
 SUFFIXES = (".csv", ".xlsx")
 QUESTION_HEADERS = frozenset(
@@ -39,13 +41,10 @@ QUESTION_HEADERS = frozenset(
         *("pergunta", "perguntas", "vraag", "vragen", "questions posées", "question posée"),
     }
 )
-OUTPUT_COLUMNS = (  # after the questionnaire's own columns
-    *("answer", "grounded", "citations", "conflicts", "notices", "backend", "model", "error"),
-)
-SKIPPED = "Skipped: the question cell of this row is empty."
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_XLSX_CELL_LIMIT = 32_767  # Excel refuses longer cells
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls and password-protected workbooks
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")  # the stream of a password-protected .xlsx
+_ZIP_SIGNATURE = b"PK\x03\x04"
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # never in text a person typed
 
 
 class QuestionnaireError(ProcurebotError):
@@ -61,6 +60,9 @@ class Questionnaire:
     columns: tuple[str, ...]  # the header row
     rows: tuple[tuple[str, ...], ...]  # cell text, each row as long as `columns`
     question_column: int
+    name: str = ""  # the file's name, as the person knows it
+    sha256: str = ""  # of the file's bytes: a journal resumes only the very same file
+    notices: tuple[str, ...] = ()  # how the file was read, when the person should know
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class AnsweredRow:
 # Reading
 
 
-def read_questionnaire(path: Path) -> Questionnaire:
+def read_questionnaire(path: Path, max_bytes: int = MAX_BYTES) -> Questionnaire:
     """The questionnaire in a .csv or .xlsx file; QuestionnaireError says what to fix."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -91,35 +93,73 @@ def read_questionnaire(path: Path) -> Questionnaire:
         )
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
+        if size > max_bytes:
             raise QuestionnaireError(
                 f"{path.name} is {size / 2**20:.1f} MiB, over the limit of "
-                f"{MAX_BYTES // 2**20} MiB: split it into smaller files."
+                f"{max_bytes / 2**20:g} MiB: split it into smaller files."
             )
         data = path.read_bytes()
     except OSError as exc:
         raise QuestionnaireError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     if not data.strip(b"\xef\xbb\xbf \t\r\n"):
         raise QuestionnaireError(f"{path.name} is empty: it needs a header row and questions.")
-    table = _csv_table(path.name, data) if suffix == ".csv" else _xlsx_table(path.name, data)
-    return _questionnaire(path.name, table)
+    notices: list[str] = []
+    if suffix == ".csv":
+        table = _csv_table(path.name, _csv_text(path.name, data, notices))
+    else:
+        table = _xlsx_table(path.name, data)
+    questionnaire = _questionnaire(path.name, table)
+    sha256 = hashlib.sha256(data).hexdigest()
+    return replace(questionnaire, name=path.name, sha256=sha256, notices=tuple(notices))
 
 
-def _csv_table(name: str, data: bytes) -> list[list[str]]:
+def _csv_text(name: str, data: bytes, notices: list[str]) -> str:
+    """UTF-8 (with or without a byte order mark), UTF-16 with one, else Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise QuestionnaireError(
+                f"{name} is not valid UTF-16 text: export it again as CSV UTF-8."
+            ) from exc
+    if data.startswith(_ZIP_SIGNATURE):
+        raise QuestionnaireError(
+            f"{name} is a zip archive (a workbook?), not CSV text: name it .xlsx, or export it "
+            "as CSV UTF-8."
+        )
     if b"\x00" in data:
         raise QuestionnaireError(
             f"{name} contains binary data (NUL bytes), not CSV text: export it again as CSV."
         )
     try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
+        error = exc
+    try:  # Excel's plain "CSV" on a Western-European Windows
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = ""
+    if not text or _CONTROL.search(text):
         raise QuestionnaireError(
-            f"{name} is not UTF-8 text (invalid byte at offset {exc.start}): save it as UTF-8 "
+            f"{name} is not UTF-8 text (invalid byte at offset {error.start}): save it as UTF-8 "
             "(in Excel: CSV UTF-8)."
-        ) from exc
+        ) from error
+    notices.append(
+        f"{name} is not UTF-8: it was read as Windows-1252 (Excel's Western European CSV); "
+        "check that accented letters look right, or save it as CSV UTF-8."
+    )
+    return text
+
+
+def _csv_table(name: str, text: str) -> list[list[str]]:
     try:
         return _non_blank(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise QuestionnaireError(
+                f"{name} has a cell of more than {csv.field_size_limit():,} characters: shorten "
+                "it (a question is cut to its first few thousand characters anyway)."
+            ) from exc
         raise QuestionnaireError(f"{name} is not valid CSV ({exc}): export it again.") from exc
 
 
@@ -155,11 +195,29 @@ def _xlsx_table(name: str, data: bytes) -> list[list[str]]:
             finally:
                 book.close()
     except broken as exc:
-        what = "an old .xls or a password-protected" if data.startswith(_OLE_SIGNATURE) else "not a"
-        raise QuestionnaireError(
-            f"{name} is {what} workbook procurebot can read: save it as .xlsx (no password) "
-            "or as CSV UTF-8."
-        ) from exc
+        raise QuestionnaireError(f"{name} is {_what_it_is(data)}.") from exc
+
+
+def _what_it_is(data: bytes) -> str:
+    """What a file that openpyxl cannot read is, and what to do about it."""
+    if data.startswith(_OLE_SIGNATURE) and _ENCRYPTED in data:
+        return "protected by a password: remove the password in Excel and save it again"
+    if data.startswith(_OLE_SIGNATURE):
+        return "an old Excel 97–2003 workbook (.xls): save it as .xlsx"
+    names = _zip_names(data)
+    if any(name.startswith("word/") for name in names):
+        return "a Word document, not a workbook: save the questionnaire as .xlsx or as CSV UTF-8"
+    if "content.xml" in names:
+        return "an OpenDocument spreadsheet: save it as .xlsx or as CSV UTF-8"
+    return "not a workbook procurebot can read: save it as .xlsx (no password) or as CSV UTF-8"
+
+
+def _zip_names(data: bytes) -> list[str]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return []
 
 
 def _text(value: object) -> str:
@@ -193,7 +251,7 @@ def _questionnaire(name: str, table: list[list[str]]) -> Questionnaire:
     width = max(len(row) for row in table)
     grid = [tuple(row + [""] * (width - len(row))) for row in table]
     header, body = grid[0], grid[1:]
-    column = _question_column(header, body) if body else _question_column(header, [header])
+    column = _question_column(name, header, body or [header])
     if header[column].strip().endswith(("?", "？")) and not _is_question_header(header[column]):
         # No header row: the first row is already a question.
         header, body = tuple(f"column {i + 1}" for i in range(width)), grid
@@ -220,15 +278,21 @@ def _is_question_header(name: str) -> bool:
     return name.strip().strip(":").strip().lower() in QUESTION_HEADERS
 
 
-def _question_column(header: Sequence[str], body: Sequence[Sequence[str]]) -> int:
-    """A header named like "Question", else the most `?`-ended column, else the first filled."""
-    for index, name in enumerate(header):
-        if _is_question_header(name):
+def _question_column(name: str, header: Sequence[str], body: Sequence[Sequence[str]]) -> int:
+    """A header named like "Question", else the most `?`-ended column, else the wordiest."""
+    for index, cell in enumerate(header):
+        if _is_question_header(cell):
             return index
     asks = [sum(row[i].strip().endswith(("?", "？")) for row in body) for i in range(len(header))]
     if max(asks) > 0:
         return asks.index(max(asks))
-    return next((i for i in range(len(header)) if any(row[i].strip() for row in body)), 0)
+    letters = [sum(ch.isalpha() for row in body for ch in row[i]) for i in range(len(header))]
+    if max(letters) > 0:
+        return letters.index(max(letters))
+    raise QuestionnaireError(
+        f"{name} has no question column: no column holds text. Head the column of questions "
+        "'Question' and put one question per row."
+    )
 
 
 # Answering
@@ -242,14 +306,24 @@ def answer_questionnaire(
     questionnaire: Questionnaire,
     ask: Callable[[str], Answer],
     progress: Callable[[int, int], None] | None = None,
+    journal: Journal | None = None,
 ) -> list[AnsweredRow]:
-    """Ask every row's question in order; a question `ask` rejects is recorded in its row."""
+    """Ask every row's question in order; a question `ask` rejects is recorded in its row.
+
+    With a journal, rows it already holds are not asked again and each new one is added to it
+    as soon as it is answered.
+    """
     answered: list[AnsweredRow] = []
     total = len(questionnaire.rows)
-    for done, row in enumerate(questionnaire.rows, start=1):
-        answered.append(_answer_row(row, row[questionnaire.question_column], ask))
+    for index, row in enumerate(questionnaire.rows):
+        item = journal.done.get(index) if journal is not None else None
+        if item is None:
+            item = _answer_row(row, row[questionnaire.question_column], ask)
+            if journal is not None:
+                journal.record(index, item)
+        answered.append(item)
         if progress is not None:
-            progress(done, total)
+            progress(index + 1, total)
     logger.info("questionnaire: %s", summary_line(answered))
     return answered
 
@@ -274,175 +348,3 @@ def summary_line(answered: Sequence[AnsweredRow]) -> str:
         f"{len(answers) - grounded} not answered by the documents, {_count(errors, 'error')}."
     )
     return line + (f" {_count(skipped, 'row')} without a question skipped." if skipped else "")
-
-
-# Writing
-
-
-def check_output(source: Path, out: Path) -> Path:
-    """The report's path next to `out`, checked before any question is asked."""
-    if out.suffix.lower() not in SUFFIXES:
-        raise QuestionnaireError(
-            f"{out.name}: the output file must end in .xlsx or .csv (the report is written "
-            "next to it as .md)."
-        )
-    if out.resolve() == source.resolve():
-        raise QuestionnaireError(
-            f"{out.name} is the questionnaire itself: choose another name for the answers."
-        )
-    if not out.parent.is_dir():
-        raise QuestionnaireOutputError(
-            f"Cannot write {out}: the folder {out.parent} does not exist; create it first."
-        )
-    return out.with_suffix(".md")
-
-
-def write_answers(
-    questionnaire: Questionnaire, answered: Sequence[AnsweredRow], out: Path, title: str
-) -> Path:
-    """Write `out` (.xlsx or .csv) and the Markdown report next to it; the report's path."""
-    report = out.with_suffix(".md")
-    if out.suffix.lower() == ".xlsx":
-        write_xlsx(questionnaire, answered, out)
-    else:
-        write_csv(questionnaire, answered, out)
-    write_report(questionnaire, answered, report, title)
-    return report
-
-
-def table(questionnaire: Questionnaire, answered: Sequence[AnsweredRow]) -> list[tuple[str, ...]]:
-    """The header and one row per answered row, before formula starts are neutralised."""
-    return [(*questionnaire.columns, *OUTPUT_COLUMNS), *(_cells(item) for item in answered)]
-
-
-def _cells(item: AnsweredRow) -> tuple[str, ...]:
-    answer = item.answer
-    if answer is None:
-        notice = SKIPPED if item.skipped else ""
-        return (*item.row, "", "", "", "", notice, "", "", item.error)
-    return (
-        *item.row,
-        answer.answer,
-        "yes" if answer.grounded else "no",
-        "\n".join(citation_line(citation) for citation in answer.citations),
-        "\n".join(
-            f"{c.topic}: " + "; ".join(f"[{claim.n}] {claim.claim}" for claim in c.claims)
-            for c in answer.conflicts
-        ),
-        "\n".join(answer.notices),
-        answer.backend,
-        answer.model,
-        "",
-    )
-
-
-def citation_line(citation: Citation) -> str:
-    """`[n] Title — kind, date — source, characters start–end: “quote”`."""
-    kind = f"{citation.kind} (opinion)" if citation.opinion else citation.kind
-    return (
-        f"[{citation.n}] {citation.title} — {kind}, {citation.date or 'undated'} — "
-        f"{citation.source}, characters {citation.start}–{citation.end}: “{citation.quote}”"
-    )
-
-
-def _neutralised(text: str) -> str:
-    """OWASP CSV injection: a cell a spreadsheet would evaluate starts with an apostrophe."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def write_csv(questionnaire: Questionnaire, answered: Sequence[AnsweredRow], path: Path) -> None:
-    """Comma-separated UTF-8 with a byte order mark, so Excel opens it with the right accents."""
-    buffer = io.StringIO(newline="")
-    rows = table(questionnaire, answered)
-    csv.writer(buffer).writerows([_neutralised(cell) for cell in row] for row in rows)
-    _write(path, buffer.getvalue().encode("utf-8-sig"))
-
-
-def write_xlsx(questionnaire: Questionnaire, answered: Sequence[AnsweredRow], path: Path) -> None:
-    """One worksheet: bold frozen header, wrapped text, widths fitted to the text."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None  # a new workbook has one worksheet
-    sheet.title = "Answers"
-    wrap, bold = Alignment(wrap_text=True, vertical="top"), Font(bold=True)
-    rows = table(questionnaire, answered)
-    for r, values in enumerate(rows, start=1):
-        for c, value in enumerate(values, start=1):
-            text = _neutralised(ILLEGAL_CHARACTERS_RE.sub("", value))  # XML cannot hold them
-            if len(text) > _XLSX_CELL_LIMIT:
-                text = text[: _XLSX_CELL_LIMIT - 1] + "…"
-            cell = sheet.cell(row=r, column=c, value=text)
-            cell.data_type = "s"  # text, never a formula
-            cell.alignment = wrap
-            if r == 1:
-                cell.font = bold
-    for c in range(1, len(rows[0]) + 1):
-        longest = max(len(line) for row in rows for line in row[c - 1].splitlines() or [""])
-        sheet.column_dimensions[get_column_letter(c)].width = min(60, max(10, longest + 2))
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    buffer = io.BytesIO()
-    book.save(buffer)
-    _write(path, buffer.getvalue())
-
-
-def write_report(
-    questionnaire: Questionnaire,
-    answered: Sequence[AnsweredRow],
-    path: Path,
-    title: str = "Questionnaire answers",
-) -> None:
-    """Markdown: the summary, then each question with its answer and quoted sources."""
-    answers = [item.answer for item in answered if item.answer is not None]
-    backends = sorted(
-        {a.model if a.backend in a.model else f"{a.backend} ({a.model})" for a in answers}
-    )
-    lines = [f"# {_one_line(title)}", "", summary_line(answered), ""]
-    if backends:
-        lines += [
-            f"Answered by {', '.join(backends)} from the documents of the corpus. Quotes are "
-            "verbatim; their character spans refer to the source files.",
-            "",
-        ]
-    for number, item in enumerate(answered, start=1):
-        lines += _report_section(number, item, questionnaire.columns[questionnaire.question_column])
-    _write(path, "\n".join(lines).encode("utf-8"))
-
-
-def _report_section(number: int, item: AnsweredRow, column: str) -> list[str]:
-    lines = [f"## {number}. {_one_line(item.question) or f'(no {column})'}", ""]
-    if item.answer is None:
-        return [*lines, f"**Error:** {item.error}" if item.error else SKIPPED, ""]
-    answer = item.answer
-    lines += [answer.answer.strip(), ""]
-    if not answer.grounded:
-        lines += ["*Not answered by the documents.*", ""]
-    if answer.citations:
-        lines += ["**Sources**", ""]
-    lines += [f"- {citation_line(c)}".replace("\n", "\n  ") for c in answer.citations]
-    if answer.citations:
-        lines.append("")
-    for conflict in answer.conflicts:
-        claims = "; ".join(f"[{claim.n}] {claim.claim}" for claim in conflict.claims)
-        lines += [f"**Sources disagree on {conflict.topic}:** {claims}", ""]
-    lines += [f"*Note: {notice}*" for notice in answer.notices]
-    return [*lines, ""] if answer.notices else lines
-
-
-def _one_line(text: str) -> str:
-    """Text for a heading: control characters dropped, white space folded."""
-    return " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise QuestionnaireOutputError(
-            f"Cannot write {path}: {exc.strerror or exc}; check the folder exists and is writable."
-        ) from exc

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from docx import Document as Docx
 from gradio_client import Client
 
-from bot.access import hash_password
+from bot.access import User, hash_password
 from bot.engine import Engine
 from bot.errors import ServerError
 from bot.exports import escape as escape_markdown
@@ -175,3 +178,40 @@ def test_with_login_a_wrong_password_gets_nothing(login_url: tuple[str, Workspac
         Client(url, auth=("alice", "bob-pw"), verbose=False)
     with pytest.raises(Exception):  # noqa: B017
         Client(url, verbose=False)
+
+
+def ui_event(url: str, auth: tuple[str, str], elem_id: str, data: list[object]) -> dict[str, Any]:
+    """What the page's own event for a click on `elem_id` returns, sent as the browser sends it
+    (the web app's private events are reachable by anyone logged in who crafts the request)."""
+    with httpx.Client(base_url=url, timeout=60) as http:
+        assert http.post("/login", data={"username": auth[0], "password": auth[1]}).is_success
+        config = http.get("/config").json()
+        button = next(
+            c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id
+        )
+        event = next(
+            d for d in config["dependencies"] if [button, "click"] in map(list, d["targets"])
+        )
+        session = uuid.uuid4().hex
+        body = {"data": data, "fn_index": event["id"], "trigger_id": button}
+        body |= {"session_hash": session, "event_data": None}
+        assert http.post("/gradio_api/queue/join", json=body).is_success
+        with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as s:
+            for line in s.iter_lines():
+                message = json.loads(line[5:]) if line.startswith("data:") else {}
+                if message.get("msg") == "process_completed":
+                    return dict(message)
+    raise AssertionError("the event never completed")
+
+
+def test_with_login_the_pages_own_events_refuse_another_persons_conversation(
+    login_url: tuple[str, Workspace],
+) -> None:
+    url, workspace = login_url
+    alices = workspace.ask(User("alice", "user"), PRICE).conversation_id
+    opened = ui_event(url, ("bob", "bob-pw"), "pb-open", [alices])  # the chat's Open button
+    assert opened["success"] is False and PRICE not in json.dumps(opened)
+    found = ui_event(url, ("bob", "bob-pw"), "pb-r-search", ["", "alice", "", ""])  # Review
+    assert alices not in json.dumps(found) and PRICE not in json.dumps(found)
+    own = ui_event(url, ("alice", "alice-pw"), "pb-r-search", ["", "alice", "", ""])
+    assert alices in json.dumps(own)  # the same search finds it for its owner

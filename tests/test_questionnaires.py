@@ -6,26 +6,33 @@ import csv
 import io
 import re
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from docx import Document as Docx
 
 from bot.engine import Engine
-from bot.questionnaires import (
-    MAX_BYTES,
-    MAX_ROWS,
+from bot.exports import escape as shown
+from bot.questionnaire_output import (
+    FORMULA_STARTS,
     OUTPUT_COLUMNS,
     SKIPPED,
-    QuestionnaireError,
-    answer_questionnaire,
-    read_questionnaire,
     write_csv,
     write_report,
     write_xlsx,
 )
+from bot.questionnaires import (
+    MAX_BYTES,
+    MAX_ROWS,
+    QuestionnaireError,
+    answer_questionnaire,
+    read_questionnaire,
+)
 from bot.settings import PROJECT_ROOT
 from index.loaders import load_text
+from tests.reliability import Recorder
 
 # A due-diligence questionnaire as a buyer would send it: (section, question).
 QUESTIONS = [
@@ -50,7 +57,10 @@ QUESTIONS = [
     ("Prix", "Combien coûte Mistral Medium 3 par million de jetons en sortie ?"),
     ("Hosting", "Kann man Mistral Medium 3 selbst hosten?"),
 ]
-INJECTIONS = ['=HYPERLINK("http://x","y")', "@SUM(1)"]
+INJECTIONS = [
+    *('=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+SUM(1)", "-2+3", "@SUM(1)"),
+    *("\t=1+1", "\r=1+1"),
+]
 CONTROL_ONLY = "\x01\x02\x03"
 _CITATION = re.compile(r"\[(\d+)\] .* — (corpus/[^,]+), characters (\d+)–(\d+): “(.*)”", re.S)
 
@@ -126,7 +136,8 @@ def test_a_semicolon_csv_with_a_bom_and_a_frage_header(tmp_path: Path) -> None:
     [
         ("id\tpregunta\n1\t¿Cuánto cuesta?\n", 1),  # a known header name, tab-separated
         ("id,text,note\n1,What is it?,ok\n2,Where?,fine\n3,Pricing,-\n", 1),  # most "?"
-        ("ref,,topic\n1,,Pricing\n2,,Hosting\n", 0),  # else the first filled column
+        ("ref,,topic\n1,,Pricing\n2,,Hosting\n", 2),  # else the column with most letters
+        ("id,area,ask\n1,Price,Tell us your pricing model\n2,Host,List the regions\n", 2),
     ],
 )
 def test_the_question_column_is_found(tmp_path: Path, text: str, column: int) -> None:
@@ -173,27 +184,66 @@ def _no_workbook(tmp_path: Path) -> bytes:
     return buffer.getvalue()
 
 
+def _word_document(tmp_path: Path) -> bytes:
+    document = Docx()
+    document.add_paragraph("Question 1: is it EU hosted?")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+WORKBOOK = [["Question"], ["Is it EU hosted?"]]
+# (case, file name, content or a function making it, what the message says)
 BAD_INPUTS = [
-    ("q.txt", b"question\nWhat?\n", "upload a .csv or .xlsx file"),
-    ("q.xls", b"question\nWhat?\n", "upload a .csv or .xlsx file"),
-    ("q.csv", b"", "empty"),
-    ("q.csv", b"\xef\xbb\xbf\r\n \r\n", "empty"),
-    ("q.csv", b"id,question\n", "no rows under it"),
-    ("q.csv", b"question,comment\n,a note\n,another\n", "no question text"),
-    ("q.csv", b"question\nWhat \xff?\n", "offset 14): save it as UTF-8"),
-    ("q.csv", b"question\nWhat\x00?\n", "NUL bytes"),
-    ("q.xlsx", b"question\nWhat?\n", "save it as .xlsx"),
-    ("q.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "old .xls"),
-    ("q.xlsx", _no_workbook, "save it as .xlsx"),
-    ("q.xlsx", lambda _: _xlsx_bytes([["Question"]]), "no rows under it"),
-    ("q.csv", _big, "over the limit of 5 MiB"),
-    ("q.csv", _many, f"more than {MAX_ROWS} questions"),
+    ("a .txt file", "q.txt", b"question\nWhat?\n", "upload a .csv or .xlsx file"),
+    ("an .xls file", "q.xls", b"question\nWhat?\n", "upload a .csv or .xlsx file"),
+    ("an empty file", "q.csv", b"", "empty"),
+    ("a CSV of a BOM and blank lines", "q.csv", b"\xef\xbb\xbf\r\n \r\n", "empty"),
+    ("a CSV of spaces, tabs and commas", "q.csv", b" , ,\n\t,\n,\n", "empty"),
+    ("a header row only", "q.csv", b"id,question\n", "no rows under it"),
+    ("no question text", "q.csv", b"question,comment\n,a note\n,another\n", "no question text"),
+    ("neither UTF-8 nor Windows-1252", "q.csv", b"question\nWhat \x81?\n", "offset 14): save"),
+    ("Windows-1252 with control bytes", "q.csv", b"question\nQu\xe9\x01?\n", "save it as UTF-8"),
+    ("a NUL byte in a CSV cell", "q.csv", b"question\nWhat\x00?\n", "NUL bytes"),
+    ("binary data named .csv", "q.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "NUL bytes"),
+    ("a workbook named .csv", "q.csv", lambda _: _xlsx_bytes(WORKBOOK), "zip archive"),
+    ("text named .xlsx", "q.xlsx", b"question\nWhat?\n", "save it as .xlsx"),
+    ("a corrupt .xlsx", "q.xlsx", lambda _: _xlsx_bytes(WORKBOOK)[:2000], "not a workbook"),
+    ("a zip that is no workbook", "q.xlsx", _no_workbook, "not a workbook"),
+    ("a .docx named .xlsx", "q.xlsx", _word_document, "a Word document"),
+    ("an .xls named .xlsx", "q.xlsx", OLE + bytes(512), "old Excel 97–2003 workbook (.xls)"),
+    (
+        "a password-protected .xlsx",
+        "q.xlsx",
+        OLE + bytes(512) + "EncryptedPackage".encode("utf-16-le") + bytes(64),
+        "protected by a password",
+    ),
+    (
+        "an .xlsx with no question column",
+        "q.xlsx",
+        lambda _: _xlsx_bytes([["ID", "Score", "Due"], [1, 2.5, datetime(2025, 1, 31)], [2, 3]]),
+        "has no question column",
+    ),
+    ("a header row only, .xlsx", "q.xlsx", lambda _: _xlsx_bytes([["Question"]]), "no rows"),
+    ("an oversized file", "q.csv", _big, "over the limit of 5 MiB"),
+    ("a 200 KB cell", "q.csv", b"question\nWhy? " + b"x" * 200_000, "more than 131,072 characters"),
+    ("too many questions", "q.csv", _many, f"more than {MAX_ROWS} questions"),
 ]
 
 
-@pytest.mark.parametrize(("name", "data", "message"), BAD_INPUTS)
+@pytest.mark.reliability
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [pytest.param(*case[1:], id=case[0]) for case in BAD_INPUTS],
+)
 def test_bad_input_is_a_one_line_questionnaire_error(
-    tmp_path: Path, name: str, data: object, message: str
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    reliability: Recorder,
+    name: str,
+    data: object,
+    message: str,
 ) -> None:
     path = tmp_path / name
     path.write_bytes(data(tmp_path) if callable(data) else data)  # type: ignore[arg-type]
@@ -201,6 +251,34 @@ def test_bad_input_is_a_one_line_questionnaire_error(
         read_questionnaire(path)
     assert message in str(error.value)
     assert "\n" not in str(error.value)
+    assert list(tmp_path.iterdir()) == [path]
+    reliability.record("bad input", request.node.callspec.id, str(error.value))
+
+
+@pytest.mark.reliability
+def test_excel_csv_in_windows_1252_or_utf_16_is_read_with_a_notice(
+    tmp_path: Path, reliability: Recorder
+) -> None:
+    path = tmp_path / "q.csv"
+    text = "Nr;Frage\n1;Wie viel kostet Mistral Medium 3 pro Million Token (in €)?\n"
+    path.write_bytes(text.encode("cp1252"))
+    questionnaire = read_questionnaire(path)
+    assert questionnaire.rows[0][1] == "Wie viel kostet Mistral Medium 3 pro Million Token (in €)?"
+    (notice,) = questionnaire.notices
+    assert "read as Windows-1252" in notice
+    reliability.record("bad input", "a CSV in Windows-1252 (Excel's plain CSV)", notice)
+    path.write_bytes(text.replace(";", "\t").encode("utf-16"))  # Excel's "Unicode text"
+    assert read_questionnaire(path).rows == questionnaire.rows
+    assert read_questionnaire(path).notices == ()
+
+
+def test_a_changed_byte_changes_the_fingerprint(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_bytes(b"question\nIs it EU hosted?\n")
+    first = read_questionnaire(path)
+    path.write_bytes(b"question\nIs it EU hosted ?\n")
+    assert first.name == "q.csv" and len(first.sha256) == 64
+    assert read_questionnaire(path).sha256 != first.sha256
 
 
 def test_a_missing_file_is_a_questionnaire_error(tmp_path: Path) -> None:
@@ -238,23 +316,78 @@ def test_a_control_character_row_fails_alone_and_blank_rows_are_skipped(
     assert written[2]["notices"] == SKIPPED
 
 
-def test_formula_like_cells_are_neutralised_in_xlsx_and_csv(engine: Engine, tmp_path: Path) -> None:
+@pytest.mark.reliability
+def test_formula_like_cells_are_neutralised_in_xlsx_and_csv(
+    engine: Engine, tmp_path: Path, reliability: Recorder
+) -> None:
     path = tmp_path / "q.csv"
     path.write_bytes(_csv([["question", "note"], *([text, "-1"] for text in INJECTIONS)]))
     questionnaire = read_questionnaire(path)
     answered = answer_questionnaire(questionnaire, engine.ask)
     write_xlsx(questionnaire, answered, tmp_path / "out.xlsx")
     write_csv(questionnaire, answered, tmp_path / "out.csv")
+    write_report(questionnaire, answered, tmp_path / "out.md")
     sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").worksheets[0]
     cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
     assert all(cell.data_type == "s" for cell in cells)
-    assert [sheet["A2"].value, sheet["A3"].value] == [f"'{text}" for text in INJECTIONS]
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == [f"'{t}" for t in INJECTIONS]
     assert sheet["B2"].value == "'-1"
-    for row in _csv_rows(tmp_path / "out.csv"):
-        assert not any(value.startswith(("=", "+", "-", "@", "\t", "\r")) for value in row.values())
-    assert [row["question"] for row in _csv_rows(tmp_path / "out.csv")] == [
-        f"'{text}" for text in INJECTIONS
-    ]
+    written = _csv_rows(tmp_path / "out.csv")
+    for row in written:
+        assert not any(value.startswith(FORMULA_STARTS) for value in row.values())
+    assert [row["question"] for row in written] == [f"'{text}" for text in INJECTIONS]
+    report = (tmp_path / "out.md").read_text(encoding="utf-8")
+    for number, text in enumerate(INJECTIONS, start=1):
+        heading = shown(" ".join(text.split()))  # plain text: it reads as written once rendered
+        assert f"\n## {number}. {heading}\n" in report
+        reliability.record(
+            "bad input",
+            f"formula cell {text!r}",
+            f"written as {chr(39) + text!r} in xlsx (a text cell) and csv; as text in the report",
+        )
+
+
+ODD_CELLS = [
+    ("a 100 KB question cell", f"{QUESTIONS[0][1]} {'Please detail each fee. ' * 4200}"),
+    (
+        "control characters in a cell",
+        "What does\x0b Mistral Medium 3\x1b cost per million tokens?\x07",
+    ),
+    ("a right-to-left question", "ما هو سعر Mistral Medium 3 لكل مليون رمز؟"),
+    ("a bidi override in a question", "\u202eIs Mistral Medium 3 available on Amazon SageMaker?"),
+    ("an emoji question", "💶 What does Mistral Medium 3 cost per million input tokens? 🤔"),
+]
+
+
+@pytest.mark.reliability
+def test_odd_but_valid_cells_are_answered_and_written_faithfully(
+    engine: Engine, tmp_path: Path, reliability: Recorder
+) -> None:
+    path = tmp_path / "q.csv"
+    path.write_bytes(_csv([["id", "question"], *([case, text] for case, text in ODD_CELLS)]))
+    questionnaire = read_questionnaire(path)
+    answered = answer_questionnaire(questionnaire, engine.ask)
+    assert all(item.answer is not None and not item.error for item in answered)
+    write_xlsx(questionnaire, answered, tmp_path / "out.xlsx")
+    write_csv(questionnaire, answered, tmp_path / "out.csv")
+    write_report(questionnaire, answered, tmp_path / "out.md")
+    sheet = [row["question"] for row in _sheet_rows(tmp_path / "out.xlsx")]
+    written = [row["question"] for row in _csv_rows(tmp_path / "out.csv")]
+    report = (tmp_path / "out.md").read_text(encoding="utf-8")
+    _, _, rtl, bidi, emoji = (text for _, text in ODD_CELLS)
+    assert written == [text for _, text in ODD_CELLS]  # the CSV keeps every cell as it was
+    assert len(sheet[0]) == 32_767 and sheet[0].endswith("…")  # Excel's limit for a cell
+    assert sheet[1] == "What does Mistral Medium 3 cost per million tokens?"  # XML cannot hold
+    assert sheet[2:] == [rtl, bidi, emoji]
+    assert f"\n## 3. {rtl}\n" in report and f"\n## 5. {emoji}\n" in report
+    assert f"\n## 4. {bidi[1:]}\n" in report  # an override cannot reorder the report
+    notices = [item.answer.notices if item.answer else () for item in answered]
+    assert any("(the limit is 2,000)" in notice for notice in notices[0])
+    assert any("2 invisible or control" in notice for notice in notices[1])  # \v is a space
+    assert any("1 invisible or control" in notice for notice in notices[3])
+    for (case, _), item_notices in zip(ODD_CELLS, notices, strict=True):
+        shown = "; ".join(item_notices) or "kept as written in xlsx, csv and report"
+        reliability.record("bad input", case, f"answered. {shown}")
 
 
 def test_the_written_xlsx_is_formatted_and_reads_back(engine: Engine, tmp_path: Path) -> None:
@@ -323,7 +456,11 @@ def test_cli_answers_a_german_semicolon_csv_into_csv(cli, tmp_path: Path) -> Non
     ("name", "data", "out", "message"),
     [
         ("q.txt", b"question\nWhat?\n", "out.xlsx", "upload a .csv or .xlsx file"),
-        ("q.csv", b"question\nWhat \xff?\n", "out.xlsx", "save it as UTF-8"),
+        ("q.csv", b"question\nWhat \x81?\n", "out.xlsx", "save it as UTF-8"),
+        pytest.param(
+            *("q.csv", b"question\n" + b"Is it? " * 160_000, "out.csv", "over the limit of 1 MiB"),
+            id="over PROCUREBOT_MAX_UPLOAD_MB",
+        ),
         ("q.xlsx", b"not a workbook", "out.csv", "save it as .xlsx"),
         ("q.csv", b"question\nWhat?\n", "out.txt", "must end in .xlsx or .csv"),
     ],
@@ -332,13 +469,18 @@ def test_cli_bad_input_is_one_line_and_exit_2(
     cli, tmp_path: Path, name: str, data: bytes, out: str, message: str
 ) -> None:
     (tmp_path / name).write_bytes(data)
-    result = cli("questionnaire", str(tmp_path / name), str(tmp_path / out))
+    result = cli(
+        "questionnaire",
+        str(tmp_path / name),
+        str(tmp_path / out),
+        env={"PROCUREBOT_MAX_UPLOAD_MB": "1"},
+    )
     assert result.returncode == 2
     assert result.stdout == b""
     lines = result.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("procurebot: error: ")
     assert message in lines[0]
-    assert not (tmp_path / out).exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == [name]  # nothing written
 
 
 def test_cli_output_folder_missing_is_one_line_and_exit_1(cli, tmp_path: Path) -> None:

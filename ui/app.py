@@ -6,6 +6,7 @@ The named endpoints are described in `ui.api`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -24,9 +25,6 @@ from ui.review import build_review_tab
 
 logger = logging.getLogger(__name__)
 
-# Answers served at once; embedding is CPU-bound and serialised, so more would only queue.
-CONCURRENCY = 4
-
 
 def build_app(workspace: Workspace, directory: Directory | None = None) -> gr.Blocks:
     context = Context(workspace, directory)
@@ -42,13 +40,14 @@ def build_app(workspace: Workspace, directory: Directory | None = None) -> gr.Bl
             with gr.Tab("Review", id="review"):
                 build_review_tab(context)
             with gr.Tab("Questionnaires", id="questionnaires"):
-                build_questionnaire_tab(context)
+                waiting, unfinished = build_questionnaire_tab(context)
             with gr.Tab("Documents", id="documents"):
                 listing, shown = build_documents_tab(context)
         add_api(context)
         restore, inputs, outputs = chat.extra["restore"]
         app.load(restore, inputs, outputs, api_visibility="private")
         app.load(listing, None, shown, api_visibility="private")
+        app.load(waiting, None, unfinished, api_visibility="private")
     return app
 
 
@@ -62,7 +61,8 @@ def launch(
 ) -> gr.Blocks:
     """Start the server; with block=False return at once (tests, embedding in other code)."""
     app = build_app(workspace, directory)
-    app.queue(default_concurrency_limit=CONCURRENCY)
+    settings = workspace.engine.settings
+    app.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     try:
         _start(app, host, port, block, directory)
     except OSError as exc:
@@ -76,7 +76,15 @@ def launch(
 def _start(app: gr.Blocks, host: str, port: int, block: bool, directory: Directory | None) -> None:
     options: dict[str, Any] = {}
     if directory is not None:
-        options["auth"] = directory.authenticate
+        check = directory.authenticate
+
+        async def authenticate(name: str, password: str) -> bool:
+            # Gradio calls this on its event loop: a password check (PBKDF2, about 0.4 s) run
+            # there would stop every other request meanwhile (the load test saw 20 logins time
+            # out), so it runs in a thread.
+            return await asyncio.to_thread(check, name, password)
+
+        options["auth"] = authenticate
         options["auth_message"] = "procurebot: log in with the name and password you were given."
     app.launch(
         server_name=host,

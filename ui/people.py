@@ -14,6 +14,7 @@ import gradio as gr
 
 from bot.access import LOCAL, AccessError, Directory, NotAllowed, User
 from bot.errors import ProcurebotError, QuestionError
+from bot.questionnaires import QuestionnaireError
 from bot.transcripts import TranscriptNotFound
 from bot.workspace import Workspace
 from index.errors import DocumentError
@@ -21,7 +22,7 @@ from index.errors import DocumentError
 logger = logging.getLogger(__name__)
 
 # Mistakes people can correct themselves: shown without a traceback in the log.
-EXPECTED = (QuestionError, AccessError, TranscriptNotFound, DocumentError)
+EXPECTED = (QuestionError, AccessError, TranscriptNotFound, DocumentError, QuestionnaireError)
 
 
 @dataclass(frozen=True)
