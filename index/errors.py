@@ -27,6 +27,14 @@ class StoreError(ProcurebotError):
     """The vector store cannot be opened or used."""
 
 
+class StoreDamaged(StoreError):
+    """The store's files are damaged or gone: `procurebot index --rebuild` builds it again."""
+
+
+class StoreLocked(StoreError):
+    """Another program holds the store's database locked: wait or close it, then try again."""
+
+
 class EmbeddingModelMismatch(StoreError):
     """The store was built with another embedding model than the one configured."""
 

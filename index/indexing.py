@@ -4,8 +4,13 @@ A document is identified by its source path; a version of it by the SHA-256 of i
 the chunker's signature. A document whose version is in the store with all its chunks is
 left alone; a new or changed one is chunked and embedded, then replaces its old chunks; the
 chunks of a file that is gone are removed. A file that cannot be read keeps the chunks of its
-last readable version and is reported as skipped. A run killed halfway leaves at most one
-document partly written, which the next run detects (chunk count short) and redoes.
+last readable version and is reported as skipped.
+
+A run killed halfway leaves at most one document partly written: its old entries deleted,
+some of its new ones written. The next run redoes a document whose chunks are short or at two
+versions, and then removes every sentence whose document version has no complete set of
+chunks (a file removed while its sentences were being deleted, say), so that the store ends
+as a fresh build of the same corpus would.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ def update_index(
         store.delete_source(source)
 
     embedded = _embed_documents([*added, *updated], store, embedder, progress)
+    orphans = remove_orphan_sentences(store)
     report = IndexReport(
         added=tuple(d.source for d in added),
         updated=tuple(d.source for d in updated),
@@ -81,6 +87,9 @@ def update_index(
         chunks_total=store.count(),
         seconds=time.perf_counter() - started,
         embedding_model=store.embedding_model,
+        notes=(
+            (f"removed {orphans} sentence entries left by an interrupted run",) if orphans else ()
+        ),
     )
     logger.info(
         "indexed: %d added, %d updated, %d removed, %d unchanged, %d skipped; %d chunks embedded",
@@ -92,6 +101,20 @@ def update_index(
         report.chunks_embedded,
     )
     return report
+
+
+def remove_orphan_sentences(store: ChunkStore) -> int:
+    """Delete the sentences of document versions without a complete chunk set; how many."""
+    complete = {d.source: d.key for d in store.stored_documents().values() if d.complete}
+    orphans = [
+        sentence_id
+        for sentence_id, source in store.sentence_sources().items()
+        if complete.get(source) != sentence_id.rsplit(":", 1)[0]
+    ]
+    store.delete_sentences(orphans)
+    if orphans:
+        logger.info("removed %d sentence entries left by an interrupted run", len(orphans))
+    return len(orphans)
 
 
 def _embed_documents(

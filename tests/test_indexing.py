@@ -8,7 +8,7 @@ import pytest
 
 from bot.engine import open_store, refresh_index
 from bot.settings import Settings
-from index.chunking import chunk_document
+from index.chunking import chunk_document, document_key
 from index.documents import scan_corpus
 from index.embeddings import load_embedder
 from index.errors import EmbeddingModelMismatch
@@ -86,6 +86,60 @@ def test_an_interrupted_run_is_repaired(tmp_path: Path, small_corpus: Path, embe
     assert sorted(c.index for c in store.chunks() if c.source == "corpus/vendor.txt") == list(
         range(len(chunks))
     )
+
+
+def _consistent(store: ChunkStore, small_corpus: Path) -> None:
+    """Every document complete at its current version; each sentence of such a version."""
+    documents = scan_corpus(small_corpus).documents
+    stored = store.stored_documents()
+    assert {d.source: document_key(d) for d in documents} == {
+        source: d.key for source, d in stored.items() if d.complete
+    }
+    keys = {source: d.key for source, d in stored.items()}
+    sentences = store.sentence_sources()
+    assert sentences, "the sentences were written"
+    assert all(keys.get(source) == sid.rsplit(":", 1)[0] for sid, source in sentences.items())
+
+
+def test_a_crash_between_sentences_and_chunks_is_repaired(
+    tmp_path: Path, small_corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path, small_corpus)
+    store = open_store(settings, embedder)
+    refresh_index(settings, store, embedder)
+    (small_corpus / "vendor.txt").write_text("Vendor now sells one plan at $9.\n", "utf-8")
+    (small_corpus / "gamma.md").write_text("# Gamma\n\nGamma runs on one GPU.\n", "utf-8")
+    real_add = store.add
+
+    def killed(chunks, vectors) -> None:
+        monkeypatch.setattr(store, "add", real_add)
+        raise KeyboardInterrupt  # as if killed once the first document's sentences are written
+
+    monkeypatch.setattr(store, "add", killed)
+    with pytest.raises(KeyboardInterrupt):
+        refresh_index(settings, store, embedder)
+    report = refresh_index(settings, store, embedder)
+    assert {"corpus/gamma.md", "corpus/vendor.txt"} <= {*report.added, *report.updated}
+    _consistent(store, small_corpus)
+
+
+def test_sentences_of_a_removed_file_left_by_a_crash_are_removed(
+    indexed, small_corpus: Path, embedder
+) -> None:
+    settings, store = indexed
+    sentences = store.sentences_of(["corpus/alpha.md"])
+    assert sentences
+    # as if killed after a removed file's chunks were deleted, before its sentences were
+    alpha = next(d for d in store.stored_documents().values() if d.source == "corpus/alpha.md")
+    store._collection.delete(where={"source": "corpus/alpha.md"})
+    (small_corpus / "alpha.md").unlink()
+    report = refresh_index(settings, store, embedder)
+    assert report.notes == (
+        f"removed {len(sentences)} sentence entries left by an interrupted run",
+    )
+    assert store.sentences_of(["corpus/alpha.md"]) == []
+    assert all(not sid.startswith(alpha.key) for sid in store.sentence_sources())
+    _consistent(store, small_corpus)
 
 
 def test_an_unreadable_file_keeps_its_last_version(indexed, small_corpus: Path, embedder) -> None:
