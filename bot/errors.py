@@ -5,6 +5,8 @@ ProcurebotError                 (index.errors) root; caught by the CLI and the U
 ├── CatalogError                (index.errors) corpus/catalog.toml is wrong
 ├── EmbedderUnavailable         (index.errors) the embedding model cannot load here
 ├── StoreError                  (index.errors) the vector store cannot be opened or used
+│   ├── StoreDamaged            (index.errors) damaged or removed: index --rebuild
+│   ├── StoreLocked             (index.errors) another program holds it: wait, try again
 │   └── EmbeddingModelMismatch  (index.errors) built with another model: index --rebuild
 ├── QuestionError               a question that cannot be asked (empty, not text)
 ├── CorpusEmpty                 nothing to answer from: no readable document

@@ -85,9 +85,7 @@ def _turns(path: Path) -> dict[str, str]:
     finally:
         db.close()
     # A pending turn may be answered later; what was saved must stay as it was.
-    return {
-        row[0]: _digest(row[1:3]) if row[3] == "pending" else _digest(row[1:]) for row in rows
-    }
+    return {row[0]: _digest(row[1:3]) if row[3] == "pending" else _digest(row[1:]) for row in rows}
 
 
 def _files(settings: Settings) -> dict[str, str]:
