@@ -15,6 +15,7 @@ from bot.engine import Engine
 from bot.settings import PROJECT_ROOT, Settings
 from index.documents import Document
 from tests.reliability import Recorder
+from tests.servers import procurebot_environment
 
 CORPUS = PROJECT_ROOT / "corpus"
 
@@ -83,19 +84,12 @@ def run_cli(
     timeout: float = 300,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run the installed `procurebot` console script as a user would."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PROCUREBOT_", "MISTRAL_"))
-    }
-    environment["PROCUREBOT_DATA_DIR"] = str(data_dir)
-    environment.update(env or {})
     executable = Path(sys.executable).with_name("procurebot")
     return subprocess.run(
         [str(executable), *args],
         input=stdin,
         capture_output=True,
-        env=environment,
+        env=procurebot_environment(data_dir, env),
         timeout=timeout,
         check=False,
     )

@@ -7,9 +7,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from gradio_client import Client
+
+    from bot.workspace import Workspace
 
 
 def free_port() -> int:
@@ -63,3 +71,18 @@ def start_serve(
             time.sleep(0.5)
     server.kill()
     raise AssertionError(f"the server did not answer within {wait:.0f} s")
+
+
+@contextmanager
+def app_client(workspace: Workspace, downloads: Path) -> Iterator[Client]:
+    """The web app launched in this process over `workspace`, and a client of its API."""
+    from gradio_client import Client
+
+    from ui.app import launch
+
+    port = free_port()
+    app = launch(workspace, "127.0.0.1", port, block=False)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=str(downloads))
+    finally:
+        app.close()

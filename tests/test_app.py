@@ -20,7 +20,7 @@ from bot.errors import ServerError
 from bot.exports import escape as escape_markdown
 from bot.transcripts import TranscriptStore
 from bot.workspace import Workspace
-from tests.servers import free_port
+from tests.servers import app_client, free_port
 from ui.app import launch
 
 PRICE = "What does Mistral Medium 3 cost per million output tokens?"
@@ -33,16 +33,8 @@ def workspace(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Works
 
 @pytest.fixture(scope="module")
 def client(workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    port = free_port()
-    app = launch(workspace, "127.0.0.1", port, block=False)
-    try:
-        yield Client(
-            f"http://127.0.0.1:{port}/",
-            verbose=False,
-            download_files=str(tmp_path_factory.mktemp("downloads")),
-        )
-    finally:
-        app.close()
+    with app_client(workspace, tmp_path_factory.mktemp("downloads")) as client:
+        yield client
 
 
 def test_ask_answers_with_citations_and_a_conversation_id(client: Client) -> None:

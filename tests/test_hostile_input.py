@@ -21,8 +21,7 @@ from bot.transcripts import TranscriptStore
 from bot.workspace import Workspace
 from tests.conftest import hostile_corpus
 from tests.reliability import Recorder, snapshot
-from tests.servers import free_port
-from ui.app import launch
+from tests.servers import app_client
 from ui.render import answer_markdown, source_panel
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
@@ -39,16 +38,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 @pytest.fixture(scope="module")
 def client(workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    port = free_port()
-    app = launch(workspace, "127.0.0.1", port, block=False)
-    try:
-        yield Client(
-            f"http://127.0.0.1:{port}/",
-            verbose=False,
-            download_files=str(tmp_path_factory.mktemp("downloads")),
-        )
-    finally:
-        app.close()
+    with app_client(workspace, tmp_path_factory.mktemp("downloads")) as client:
+        yield client
 
 
 class Markup(HTMLParser):
