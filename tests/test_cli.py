@@ -61,7 +61,8 @@ def test_batch_mode_answers_each_line_in_one_process(cli) -> None:
         _assert_contract(data)
 
 
-def test_batch_mode_reports_bad_lines_in_place_and_fails(cli) -> None:
+@pytest.mark.reliability
+def test_batch_mode_reports_bad_lines_in_place_and_fails(cli, reliability) -> None:
     result = cli("ask", "--json", stdin=b"\x00\x01\n\xff\xfe not utf-8\n" + PRICE.encode())
     assert result.returncode == 1
     first, second, third = (json.loads(line) for line in result.stdout.decode().splitlines())
@@ -69,6 +70,11 @@ def test_batch_mode_reports_bad_lines_in_place_and_fails(cli) -> None:
     assert second["line"] == 2 and "UTF-8" in second["error"]
     assert third["grounded"] is True
     assert b"Traceback" not in result.stderr
+    reliability.record(
+        "bad input",
+        "question lines of NUL/control bytes and invalid UTF-8 (procurebot ask, stdin)",
+        f"each line answered in place: {second['error']!r}; the good line answered; exit 1",
+    )
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\t\n", "\x01\x02\x03"])
