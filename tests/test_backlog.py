@@ -73,7 +73,7 @@ def saved_turns(path: Path) -> list[tuple[str, int, str, str]]:
     try:
         return db.execute(
             "SELECT conversation_id, position, question, status FROM turns "
-            "ORDER BY asked_at, position"
+            "ORDER BY rowid"  # the order they were written in
         ).fetchall()
     finally:
         db.close()
