@@ -18,7 +18,8 @@ from bot.conflicts import find_conflicts, reliability
 from bot.costs import estimate, prices, volumes
 from bot.entities import families_mentioned, models_named, names_other_model, with_aliases
 from bot.grounding import PRICE, Need, about_exactly, about_other_version, answers, needs
-from bot.retrieval import Candidate, HybridRetriever, Retrieval, query_terms, terms
+from bot.keywords import query_terms, terms
+from bot.retrieval import Candidate, HybridRetriever, Retrieval
 from bot.sections import (
     FRAMING,
     Citations,

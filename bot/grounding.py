@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from bot.entities import Model, models_named
-from bot.retrieval import Candidate, terms
+from bot.keywords import terms
+from bot.retrieval import Candidate
 
 # An amount of money: "$0.40", "2 €", "8 USD".
 PRICE = re.compile(r"[$€£]\s?\d|\d\s?(?:€|EUR|USD|GBP|dollars?|euros?)\b", re.IGNORECASE)

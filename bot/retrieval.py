@@ -9,17 +9,14 @@ calibrate their scores against each other.
 from __future__ import annotations
 
 import logging
-import re
 import threading
-import unicodedata
 from dataclasses import dataclass
 
-import snowballstemmer
+import numpy as np
 from langchain_core.embeddings import Embeddings
-from rank_bm25 import BM25Okapi
 
 from bot.entities import Aliases, learn_aliases
-from bot.lexicon import english_for
+from bot.keywords import KeywordIndex, query_terms, terms
 from index.chunking import Chunk
 from index.store import ChunkStore, StoredSentence
 
@@ -27,110 +24,6 @@ logger = logging.getLogger(__name__)
 
 RRF_K = 60  # the constant of reciprocal rank fusion; 60 is the published default
 CANDIDATES = 20  # how deep each ranking is read before fusion
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "by",
-        "from",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "how",
-        "when",
-        "where",
-        "why",
-        "does",
-        "do",
-        "did",
-        "can",
-        "could",
-        "should",
-        "would",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "i",
-        "we",
-        "you",
-        "he",
-        "she",
-        "they",
-        "our",
-        "your",
-        "their",
-        "there",
-        "here",
-        "about",
-        "into",
-        "than",
-        "then",
-        "so",
-        "if",
-        "not",
-        "no",
-        "yes",
-        "any",
-        "all",
-        "per",
-        "still",
-        "also",
-        "just",
-    ]
-)
-# A Snowball stemmer keeps the word it works on in itself: one per thread, never shared
-# (the web app answers several questions at once; a shared one mixed their words).
-_stemmers = threading.local()
-
-
-def terms(text: str) -> list[str]:
-    """Keyword terms: lower case, accents folded, stop words dropped, English stems."""
-    stemmer = getattr(_stemmers, "english", None)
-    if stemmer is None:
-        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
-    return [stemmer.stemWord(word) for word in _words(text) if word not in _STOPWORDS]
-
-
-def query_terms(question: str) -> list[str]:
-    """A question's terms plus the English keywords of its French/German/Italian/Spanish words."""
-    english = " ".join(english_for(_words(question)))
-    return list(dict.fromkeys(terms(question) + terms(english)))
-
-
-def _words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return [word for word in (w.rstrip(".,") for w in _TOKEN.findall(folded)) if word]
 
 
 @dataclass(frozen=True)
@@ -177,7 +70,7 @@ class HybridRetriever:
         self._embedder = embedder
         self._lock = threading.Lock()
         self._chunks: list[Chunk] = []
-        self._bm25: BM25Okapi | None = None
+        self._keywords: KeywordIndex | None = None
         self.aliases: Aliases = {}
         self._centroid: list[float] = []
         self.refresh()
@@ -185,11 +78,11 @@ class HybridRetriever:
     def refresh(self) -> None:
         """Reload the chunks after the index changed."""
         chunks = self._store.chunks()
-        bm25 = BM25Okapi([terms(chunk.embedding_text()) for chunk in chunks]) if chunks else None
+        keywords = KeywordIndex([terms(c.embedding_text()) for c in chunks]) if chunks else None
         aliases = learn_aliases([line for chunk in chunks for line in chunk.text.splitlines()])
         centroid = self._store.centroid()
         with self._lock:
-            self._chunks, self._bm25, self.aliases = chunks, bm25, aliases
+            self._chunks, self._keywords, self.aliases = chunks, keywords, aliases
             self._centroid = centroid
 
     def domain_similarity(self, vector: list[float]) -> float:
@@ -201,10 +94,10 @@ class HybridRetriever:
     def idf(self, term: str) -> float:
         """How rare a keyword term is in the corpus; terms the corpus lacks weigh the most."""
         with self._lock:
-            bm25 = self._bm25
-        if bm25 is None:
+            keywords = self._keywords
+        if keywords is None:
             return 1.0
-        return float(bm25.idf.get(term, max(bm25.idf.values(), default=1.0)))
+        return keywords.idf.get(term, keywords.highest_idf)
 
     def embed_question(self, question: str) -> list[float]:
         return self._embedder.embed_query(question)
@@ -213,14 +106,14 @@ class HybridRetriever:
         """The `k` best passages; `vector` is the question's embedding when already computed."""
         vector = vector if vector is not None else self.embed_question(question)
         by_vector = self._store.search(vector, CANDIDATES)
-        by_keyword = self._keyword_search(question, CANDIDATES)
+        by_keyword = self.keyword_search(question, CANDIDATES)
         similarity = {chunk.id: score for chunk, score in by_vector}
         chunks = {chunk.id: chunk for chunk, _ in by_vector} | {c.id: c for c in by_keyword}
         vector_rank = {chunk.id: rank for rank, (chunk, _) in enumerate(by_vector, start=1)}
         keyword_rank = {chunk.id: rank for rank, chunk in enumerate(by_keyword, start=1)}
         missing = [cid for cid in chunks if cid not in similarity]
         if missing:
-            similarity |= self._similarities(vector, [chunks[cid] for cid in missing])
+            similarity |= self.similarities(vector, [chunks[cid] for cid in missing])
         fused = [
             Passage(
                 chunk=chunk,
@@ -255,17 +148,15 @@ class HybridRetriever:
                     )
         return list(found.values())
 
-    def _keyword_search(self, question: str, k: int) -> list[Chunk]:
+    def keyword_search(self, question: str, k: int) -> list[Chunk]:
         with self._lock:
-            chunks, bm25 = self._chunks, self._bm25
+            chunks, keywords = self._chunks, self._keywords
         query = query_terms(question)
-        if bm25 is None or not query:
+        if keywords is None or not query:
             return []
-        scores = bm25.get_scores(query)
-        ranked = sorted(range(len(chunks)), key=lambda i: -scores[i])
-        return [chunks[i] for i in ranked[:k] if scores[i] > 0]
+        return [chunks[i] for i in keywords.top(query, k)]
 
-    def _similarities(self, vector: list[float], chunks: list[Chunk]) -> dict[str, float]:
+    def similarities(self, vector: list[float], chunks: list[Chunk]) -> dict[str, float]:
         """Cosine similarity for keyword-only hits, from their stored vectors."""
         stored = self._store.vectors([chunk.id for chunk in chunks])
         return {cid: _cosine(vector, other) for cid, other in stored.items()}
@@ -298,6 +189,6 @@ def _rrf(rank: int | None) -> float:
 
 
 def _cosine(a: list[float], b: list[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    norm = (sum(x * x for x in a) * sum(y * y for y in b)) ** 0.5
-    return dot / norm if norm else 0.0
+    first, second = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    norm = float(np.linalg.norm(first) * np.linalg.norm(second))
+    return float(first @ second) / norm if norm else 0.0
