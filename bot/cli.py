@@ -50,10 +50,7 @@ def _people_errors() -> Iterator[None]:
         typer.echo(f"procurebot: error: {exc}", err=True)
         raise typer.Exit(1) from exc
     except ValidationError as exc:
-        problems = "; ".join(
-            f"PROCUREBOT_{'_'.join(map(str, error['loc'])).upper()}: {error['msg']}"
-            for error in exc.errors()
-        )
+        problems = "; ".join(_setting_problem(error) for error in exc.errors())
         typer.echo(f"procurebot: error: invalid setting: {problems}", err=True)
         raise typer.Exit(2) from exc
     except (typer.Exit, KeyboardInterrupt):
@@ -66,6 +63,16 @@ def _people_errors() -> Iterator[None]:
             err=True,
         )
         raise typer.Exit(1) from exc
+
+
+def _setting_problem(error: Any) -> str:
+    """'PROCUREBOT_TOP_K: Input should be ...'; a setting with a standard name (CHROMA_URL) is
+    named so, and a problem of several settings together is its message alone."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    name = "_".join(map(str, error["loc"]))
+    if not name:
+        return message
+    return f"{name if name.isupper() else 'PROCUREBOT_' + name.upper()}: {message}"
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -109,7 +116,8 @@ def index(
     """Bring the index in line with corpus/: embed new and changed files, drop deleted ones.
 
     With --rebuild, an index too damaged to open is moved aside (nothing is deleted) and a
-    new one is built from the documents.
+    new one is built from the documents; on a Chroma server (CHROMA_HOST or CHROMA_URL), its
+    two collections are deleted and built again.
     """
     settings = _settings()
     setup_logging(settings.data_dir, verbose)
@@ -121,8 +129,8 @@ def index(
         store = open_store(settings, embedder, rebuild=rebuild)
         if store.moved_aside is not None:
             typer.echo(
-                f"procurebot: note: the index at {store.path} was damaged: moved it aside to "
-                f"{store.moved_aside} (delete that folder when you no longer need it); "
+                f"procurebot: note: the index {store.location.where} was damaged: moved it "
+                f"aside to {store.moved_aside} (delete that folder when you no longer need it); "
                 "building a new one from the documents.",
                 err=True,
             )
@@ -147,7 +155,8 @@ def format_report(report: IndexReport, settings: Settings) -> str:
         + ("; ".join(f"{source}: {reason}" for source, reason in report.skipped) or "-")
     )
     lines.append(
-        f"{report.chunks_total} chunks in the index; {report.chunks_embedded} embedded in this run."
+        f"{report.chunks_total} chunks in the index {settings.store_location.where}; "
+        f"{report.chunks_embedded} embedded in this run."
     )
     lines.extend(f"Note: {note}." for note in report.notes)
     return "\n".join(lines)
@@ -324,7 +333,7 @@ def conversations(
     with _people_errors():
         from bot.transcripts import TranscriptStore
 
-        found = TranscriptStore(settings.transcripts_path).conversations(user, search)
+        found = TranscriptStore(settings.transcripts_database_url).conversations(user, search)
     for c in found:
         typer.echo(f"{c.id}  {c.updated_at}  {c.user:<12} {c.turns:>3} answers  {c.title}")
     if not found:
@@ -348,7 +357,8 @@ def export(
         from bot.exports import export as export_conversation
         from bot.transcripts import TranscriptStore
 
-        conversation = TranscriptStore(settings.transcripts_path).conversation(conversation_id)
+        store = TranscriptStore(settings.transcripts_database_url)
+        conversation = store.conversation(conversation_id)
         path = export_conversation(conversation, fmt, out)
     typer.echo(f"Written: {path}")
 
@@ -400,6 +410,7 @@ def serve(
     with _people_errors():
         from bot.access import Directory
         from bot.workspace import Workspace
+        from index.location import ChromaServer
 
         directory = Directory.load(settings.users_file) if settings.users_file else None
         if directory is None and settings.host not in ("127.0.0.1", "localhost", "::1"):
@@ -411,7 +422,11 @@ def serve(
         workspace = Workspace.open(settings, _progress("Building the index (first use)"))
         from ui.app import launch
 
-        typer.echo(f"procurebot: serving on http://{settings.host}:{settings.port}", err=True)
+        location = settings.store_location
+        index = f" (index {location.where})" if isinstance(location, ChromaServer) else ""
+        typer.echo(
+            f"procurebot: serving on http://{settings.host}:{settings.port}{index}", err=True
+        )
         launch(workspace, settings.host, settings.port, directory=directory, block=True)
 
 

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 def open_store(settings: Settings, embedder: Embeddings, *, rebuild: bool = False) -> ChunkStore:
     dim = int(getattr(embedder, "dim", 0)) or len(embedder.embed_query("dimension"))
-    return ChunkStore.open(settings.chroma_dir, model_name(embedder), dim, rebuild=rebuild)
+    return ChunkStore.open(settings.store_location, model_name(embedder), dim, rebuild=rebuild)
 
 
 def scan_documents(settings: Settings) -> CorpusScan:
@@ -89,7 +89,11 @@ class Engine:
         embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
         store = open_store(settings, embedder)
         if store.count() == 0:
-            logger.info("the index is empty: building it from %s", settings.corpus_dir)
+            logger.info(
+                "the index %s is empty: building it from %s",
+                store.location.where,
+                settings.corpus_dir,
+            )
             refresh_index(settings, store, embedder, progress)
             if store.count() == 0:
                 raise CorpusEmpty(
@@ -152,14 +156,14 @@ class Engine:
         QuestionError when the question is empty once cleaned.
         """
         started = time.perf_counter()
-        question, retrieval = self._retrieve(raw_question, history)
+        question, retrieval = self.retrieve(raw_question, history)
         answer = self.answerer.answer(retrieval, self.settings.today or date.today())
         return self._finish(answer, question, retrieval, started)
 
     def ask_stream(self, raw_question: str, history: Sequence[str] = ()) -> Iterator[str | Answer]:
         """Like `ask`, yielding the answer text as it is written, then the final Answer."""
         started = time.perf_counter()
-        question, retrieval = self._retrieve(raw_question, history)
+        question, retrieval = self.retrieve(raw_question, history)
         today = self.settings.today or date.today()
         if isinstance(self.answerer, MistralAnswerer):
             for item in self.answerer.stream(retrieval, today):
@@ -170,7 +174,7 @@ class Engine:
         else:
             yield self._finish(self.answerer.answer(retrieval, today), question, retrieval, started)
 
-    def _retrieve(self, raw_question: str, history: Sequence[str]) -> tuple[Question, Retrieval]:
+    def retrieve(self, raw_question: str, history: Sequence[str]) -> tuple[Question, Retrieval]:
         limit = self.settings.max_question_chars
         question = clean_question(raw_question, limit)
         earlier = [clean_question(h, limit).text for h in history if h.strip()]

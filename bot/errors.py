@@ -7,6 +7,7 @@ ProcurebotError                 (index.errors) root; caught by the CLI and the U
 ├── StoreError                  (index.errors) the vector store cannot be opened or used
 │   ├── StoreDamaged            (index.errors) damaged or removed: index --rebuild
 │   ├── StoreLocked             (index.errors) another program holds it: wait, try again
+│   ├── StoreUnreachable        (index.errors) the Chroma server does not answer
 │   └── EmbeddingModelMismatch  (index.errors) built with another model: index --rebuild
 ├── QuestionError               a question that cannot be asked (empty, not text)
 ├── CorpusEmpty                 nothing to answer from: no readable document

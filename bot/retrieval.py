@@ -134,7 +134,9 @@ class HybridRetriever:
         return Retrieval(question, vector, passages, self.candidates(passages))
 
     def candidates(self, passages: list[Passage]) -> list[Candidate]:
-        stored = self._store.sentences_of([p.chunk.source for p in passages])
+        stored = self._store.sentences_in(
+            [(p.chunk.source, p.chunk.start, p.chunk.end) for p in passages]
+        )
         found: dict[tuple[str, int], Candidate] = {}
         for rank, passage in enumerate(passages, start=1):
             chunk = passage.chunk

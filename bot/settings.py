@@ -1,7 +1,8 @@
 """procurebot's settings: one validated object, loaded once at the entry point.
 
 Every field can be set by an environment variable `PROCUREBOT_<FIELD>` (for instance
-`PROCUREBOT_DATA_DIR=/srv/procurebot`). Nothing is read at import time.
+`PROCUREBOT_DATA_DIR=/srv/procurebot`); the Mistral and Chroma ones also by their standard
+names (MISTRAL_API_KEY, CHROMA_HOST...). Nothing is read at import time.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.location import ChromaFolder, ChromaServer, StoreLocation, check_host, parse_server_url
 
 # The checkout this package runs from: the shipped corpus and the default data folder live here.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +25,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default=PROJECT_ROOT / "data",
-        description="Folder for the index (data_dir/chroma); created when missing.",
+        description="Folder for the index (data_dir/chroma, unless a Chroma server is set), "
+        "the transcripts and the uploads; created when missing.",
     )
     corpus_dir: Path = Field(
         default=PROJECT_ROOT / "corpus",
@@ -86,6 +90,13 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(
         default=20, ge=1, le=200, description="Largest document or questionnaire accepted (MiB)."
     )
+    transcripts_url: str | None = Field(
+        default=None,
+        repr=False,  # it may hold a password
+        description="An SQLAlchemy database URL for the transcripts shared by several app "
+        "replicas (e.g. postgresql+psycopg://user:password@host/procurebot; install "
+        "'psycopg[binary]'). Unset: SQLite at data_dir/transcripts.sqlite.",
+    )
     concurrency: int = Field(
         default=4,
         ge=1,
@@ -102,10 +113,71 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the web chat binds to.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port of the web chat.")
+    chroma_host: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CHROMA_HOST", "PROCUREBOT_CHROMA_HOST"),
+        description="Host name or address of a Chroma server started with `chroma run`: every "
+        "command then keeps the index there, not in data_dir/chroma. Unset (and no chroma_url): "
+        "the local store.",
+    )
+    chroma_port: int = Field(
+        default=8000,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("CHROMA_PORT", "PROCUREBOT_CHROMA_PORT"),
+        description="Port of the Chroma server at chroma_host.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CHROMA_URL", "PROCUREBOT_CHROMA_URL"),
+        description="The Chroma server as one URL instead of host and port: http://host[:port] "
+        "or https://host[:port] (ports 80 and 443 by default), e.g. http://chroma.internal:8000.",
+    )
+
+    @field_validator("chroma_host", "chroma_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("chroma_host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        return None if value is None else check_host(value)
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_server_url(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_chroma_server(self) -> Settings:
+        port_set = "chroma_port" in self.model_fields_set
+        if self.chroma_url and (self.chroma_host or port_set):
+            raise ValueError(
+                "CHROMA_URL and CHROMA_HOST/CHROMA_PORT are both set: set one or the other"
+            )
+        if port_set and not (self.chroma_host or self.chroma_url):
+            raise ValueError(
+                "CHROMA_PORT is set without CHROMA_HOST: set CHROMA_HOST too (127.0.0.1 for a "
+                "server on this machine), or unset CHROMA_PORT to keep the index in "
+                "data_dir/chroma"
+            )
+        return self
 
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def store_location(self) -> StoreLocation:
+        """Where the index lives: the Chroma server when one is set, else data_dir/chroma."""
+        if self.chroma_url:
+            return parse_server_url(self.chroma_url)
+        if self.chroma_host:
+            return ChromaServer(self.chroma_host, self.chroma_port)
+        return ChromaFolder(self.chroma_dir)
 
     @property
     def uploads_dir(self) -> Path:
@@ -114,4 +186,10 @@ class Settings(BaseSettings):
 
     @property
     def transcripts_path(self) -> Path:
+        """The SQLite transcript database used when `transcripts_url` is unset."""
         return self.data_dir / "transcripts.sqlite"
+
+    @property
+    def transcripts_database_url(self) -> str:
+        """Where the transcripts are: `transcripts_url` when set, else the SQLite file's URL."""
+        return self.transcripts_url or f"sqlite:///{self.transcripts_path}"

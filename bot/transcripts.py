@@ -1,14 +1,15 @@
-"""Transcripts: every question and answer saved as it happens, in SQLite in the data folder.
+"""Transcripts: every question and answer saved as it happens, in SQLite in the data folder,
+or in a database server that several app replicas share (`bot.database`).
 
 A question is written before it is answered (status "pending") and its answer as soon as it
 exists, so a server killed mid-answer loses nothing already asked. Feedback and reviews are
-stored beside the turns they are about. The schema is in `bot.migrations`.
+stored beside the turns they are about. The schema is in `bot.migrations`; the SQL here runs
+on SQLite and PostgreSQL alike ("user" and "end" are quoted: PostgreSQL reserves them).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import URL, Connection, Engine
+from sqlalchemy import text as sql
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
 from bot.answers import Answer, answer_from_json
+from bot.database import READING, database_url, display_name, open_engine, reason, sqlite_file
 from bot.errors import ProcurebotError
 from bot.migrations import migrate
 
@@ -25,6 +31,7 @@ RATINGS = ("up", "down")
 REASONS = ("wrong citation", "outdated", "missing document", "other")
 REVIEW_STATUSES = ("approved", "needs correction")
 TITLE_CHARS = 80
+DIALECTS = ("sqlite", "postgresql")
 
 
 class TranscriptError(ProcurebotError):
@@ -116,48 +123,53 @@ def new_id() -> str:
 
 
 class TranscriptStore:
-    """The transcript database. Every method opens its own connection: safe across threads."""
+    """The transcript database. Safe across threads: every method takes its own connection."""
 
-    def __init__(self, path: Path, busy_timeout: float = 10.0) -> None:
-        """`busy_timeout`: how long a write waits for another program's lock before failing."""
-        self.path = path
+    def __init__(self, database: Path | str, busy_timeout: float = 10.0) -> None:
+        """`database`: an SQLite file, or an SQLAlchemy URL (`sqlite:///…`,
+        `postgresql+psycopg://…`). `busy_timeout`: how long an SQLite write waits for another
+        program's lock before failing."""
+        self.url = _parse(database)
+        self.path = sqlite_file(self.url)  # None for a database server
+        self.where = display_name(self.url)  # for messages: never the password
         self.busy_timeout = busy_timeout
+        self.engine = _engine(self.url, busy_timeout)
+        hint = (
+            "check that the data folder is writable and has free space"
+            if self.url.get_backend_name() == "sqlite"
+            else "check the URL, that the server is running and that it accepts this user"
+        )
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with self._db() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                migrate(db)
-        except (OSError, sqlite3.Error) as exc:
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            migrate(self.engine)
+        except (OSError, DBAPIError) as exc:
+            self.engine.dispose()
             raise TranscriptError(
-                f"The transcript database {path} cannot be opened ({exc}): check that the data "
-                "folder is writable and has free space."
+                f"The transcript database {self.where} cannot be opened "
+                f"({reason(exc, self.url)}): {hint}."
             ) from exc
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-        try:
-            db.execute("PRAGMA foreign_keys=ON")
-            yield db
-        finally:
-            db.close()
+    def close(self) -> None:
+        """Close the pooled connections to a database server (SQLite keeps none open)."""
+        self.engine.dispose()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction; an SQLite failure becomes a TranscriptError that says what to check."""
+    def _write(self) -> Iterator[Connection]:
+        """One transaction; a database failure becomes a TranscriptError that says what to
+        check."""
         try:
-            with self._db() as db:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield db
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-        except sqlite3.Error as exc:
+            with self.engine.begin() as db:
+                yield db
+        except DBAPIError as exc:
+            check = (
+                "check the disk space and that no other program holds the database"
+                if self.url.get_backend_name() == "sqlite"
+                else "check that the database server is running and reachable"
+            )
             raise TranscriptError(
-                f"The transcript could not be saved to {self.path} ({exc}): check the disk "
-                "space and that no other program holds the database."
+                f"The transcript could not be saved to {self.where} ({reason(exc, self.url)}): "
+                f"{check}."
             ) from exc
 
     def start_conversation(
@@ -168,8 +180,12 @@ class TranscriptStore:
         stamp = at or now()
         with self._write() as db:
             db.execute(
-                "INSERT INTO conversations VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, user, title[:TITLE_CHARS], stamp, stamp),
+                sql(
+                    'INSERT INTO conversations (id, "user", title, created_at, updated_at, seq) '
+                    "VALUES (:id, :user, :title, :at, :at, "
+                    "(SELECT COALESCE(MAX(seq), 0) + 1 FROM conversations))"
+                ),
+                {"id": conversation_id, "user": user, "title": title[:TITLE_CHARS], "at": stamp},
             )
         return conversation_id
 
@@ -187,69 +203,86 @@ class TranscriptStore:
         turn_id = turn_id or new_id()
         stamp = at or now()
         with self._write() as db:
-            row = db.execute(
-                "SELECT title, (SELECT COALESCE(MAX(position), 0) FROM turns "
-                "WHERE conversation_id = ?) FROM conversations WHERE id = ?",
-                (conversation_id, conversation_id),
-            ).fetchone()
-            if row is None:
-                raise TranscriptNotFound(f"There is no conversation {conversation_id!r}.")
-            title, last = row
-            db.execute(
-                "INSERT INTO turns (id, conversation_id, position, user, question, status, "
-                "backend, model, parameters, corpus_fingerprint, app_version, asked_at) "
-                "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
-                (
-                    turn_id,
-                    conversation_id,
-                    last + 1,
-                    user,
-                    question,
-                    run.backend,
-                    run.model,
-                    json.dumps(run.parameters, sort_keys=True, default=str),
-                    run.corpus_fingerprint,
-                    run.app_version,
-                    stamp,
+            # Updating the conversation first locks it (on a server too), so two replicas
+            # asking in one conversation at once number their turns one after the other.
+            touched = db.execute(
+                sql(
+                    "UPDATE conversations SET updated_at = :at, title = CASE WHEN title = '' "
+                    "THEN :title ELSE title END WHERE id = :id"
                 ),
-            )
+                {"at": stamp, "title": " ".join(question.split())[:TITLE_CHARS],
+                 "id": conversation_id},
+            )  # fmt: skip
+            if touched.rowcount == 0:
+                raise TranscriptNotFound(f"There is no conversation {conversation_id!r}.")
+            last = db.execute(
+                sql("SELECT COALESCE(MAX(position), 0) FROM turns WHERE conversation_id = :id"),
+                {"id": conversation_id},
+            ).scalar_one()
             db.execute(
-                "UPDATE conversations SET updated_at = ?, title = ? WHERE id = ?",
-                (stamp, title or " ".join(question.split())[:TITLE_CHARS], conversation_id),
+                sql(
+                    'INSERT INTO turns (id, conversation_id, position, "user", question, status, '
+                    "backend, model, parameters, corpus_fingerprint, app_version, asked_at) "
+                    "VALUES (:id, :conversation_id, :position, :user, :question, 'pending', "
+                    ":backend, :model, :parameters, :fingerprint, :version, :at)"
+                ),
+                {
+                    "id": turn_id,
+                    "conversation_id": conversation_id,
+                    "position": last + 1,
+                    "user": user,
+                    "question": question,
+                    "backend": run.backend,
+                    "model": run.model,
+                    "parameters": json.dumps(run.parameters, sort_keys=True, default=str),
+                    "fingerprint": run.corpus_fingerprint,
+                    "version": run.app_version,
+                    "at": stamp,
+                },
             )
         return turn_id
 
     def record_answer(self, turn_id: str, answer: Answer, *, at: str = "") -> None:
         with self._write() as db:
             db.execute(
-                "UPDATE turns SET status = 'answered', answer = ?, grounded = ?, "
-                "rewritten_query = ?, backend = ?, model = ?, answered_at = ?, answer_json = ? "
-                "WHERE id = ?",
-                (
-                    answer.answer,
-                    int(answer.grounded),
-                    answer.rewritten_query,
-                    answer.backend,
-                    answer.model,
-                    at or now(),
-                    json.dumps(answer.to_json(), ensure_ascii=False),
-                    turn_id,
+                sql(
+                    "UPDATE turns SET status = 'answered', answer = :answer, grounded = :grounded, "
+                    "rewritten_query = :query, backend = :backend, model = :model, "
+                    "answered_at = :at, answer_json = :json WHERE id = :id"
                 ),
+                {
+                    "answer": answer.answer,
+                    "grounded": int(answer.grounded),
+                    "query": answer.rewritten_query,
+                    "backend": answer.backend,
+                    "model": answer.model,
+                    "at": at or now(),
+                    "json": json.dumps(answer.to_json(), ensure_ascii=False),
+                    "id": turn_id,
+                },
             )
-            db.execute("DELETE FROM citations WHERE turn_id = ?", (turn_id,))
-            db.executemany(
-                "INSERT INTO citations VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (turn_id, c.n, c.source, c.start, c.end, c.quote, c.sha256)
-                    for c in answer.citations
-                ],
-            )
+            db.execute(sql("DELETE FROM citations WHERE turn_id = :id"), {"id": turn_id})
+            if answer.citations:
+                db.execute(
+                    sql(
+                        'INSERT INTO citations (turn_id, n, source, start, "end", quote, sha256) '
+                        "VALUES (:turn_id, :n, :source, :start, :end, :quote, :sha256)"
+                    ),
+                    [
+                        {"turn_id": turn_id, "n": c.n, "source": c.source, "start": c.start,
+                         "end": c.end, "quote": c.quote, "sha256": c.sha256}
+                        for c in answer.citations
+                    ],
+                )  # fmt: skip
 
     def record_failure(self, turn_id: str, message: str, *, at: str = "") -> None:
         with self._write() as db:
             db.execute(
-                "UPDATE turns SET status = 'failed', error = ?, answered_at = ? WHERE id = ?",
-                (message, at or now(), turn_id),
+                sql(
+                    "UPDATE turns SET status = 'failed', error = :error, answered_at = :at "
+                    "WHERE id = :id"
+                ),
+                {"error": message, "at": at or now(), "id": turn_id},
             )
 
     def add_feedback(
@@ -263,9 +296,16 @@ class TranscriptStore:
         with self._write() as db:
             self._require_turn(db, turn_id)
             db.execute(
-                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?, ?)",
-                (turn_id, user, rating, reason, comment.strip(), now()),
-            )
+                sql(
+                    'INSERT INTO feedback (turn_id, "user", rating, reason, comment, created_at) '
+                    "VALUES (:turn_id, :user, :rating, :reason, :comment, :at) "
+                    'ON CONFLICT (turn_id, "user") DO UPDATE SET rating = excluded.rating, '
+                    "reason = excluded.reason, comment = excluded.comment, "
+                    "created_at = excluded.created_at"
+                ),
+                {"turn_id": turn_id, "user": user, "rating": rating, "reason": reason,
+                 "comment": comment.strip(), "at": now()},
+            )  # fmt: skip
 
     def add_review(self, turn_id: str, reviewer: str, status: str, note: str = "") -> None:
         """Record a reviewer's verdict on one answer; earlier verdicts are kept as history."""
@@ -278,66 +318,80 @@ class TranscriptStore:
         with self._write() as db:
             self._require_turn(db, turn_id)
             db.execute(
-                "INSERT INTO reviews (turn_id, reviewer, status, note, reviewed_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (turn_id, reviewer, status, note.strip(), now()),
-            )
+                sql(
+                    "INSERT INTO reviews (turn_id, reviewer, status, note, reviewed_at) "
+                    "VALUES (:turn_id, :reviewer, :status, :note, :at)"
+                ),
+                {"turn_id": turn_id, "reviewer": reviewer, "status": status,
+                 "note": note.strip(), "at": now()},
+            )  # fmt: skip
 
     @staticmethod
-    def _require_turn(db: sqlite3.Connection, turn_id: str) -> None:
-        if db.execute("SELECT 1 FROM turns WHERE id = ?", (turn_id,)).fetchone() is None:
+    def _require_turn(db: Connection, turn_id: str) -> None:
+        found = db.execute(sql("SELECT 1 FROM turns WHERE id = :id"), {"id": turn_id})
+        if found.first() is None:
             raise TranscriptNotFound(f"There is no answer {turn_id!r}.")
 
     def turn_conversation(self, turn_id: str) -> str:
         with self._read() as db:
-            row = db.execute(
-                "SELECT conversation_id FROM turns WHERE id = ?", (turn_id,)
-            ).fetchone()
-        if row is None:
+            found = db.execute(
+                sql("SELECT conversation_id FROM turns WHERE id = :id"), {"id": turn_id}
+            ).scalar_one_or_none()
+        if found is None:
             raise TranscriptNotFound(f"There is no answer {turn_id!r}.")
-        return str(row[0])
+        return str(found)
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def _read(self) -> Iterator[Connection]:
         try:
-            with self._db() as db:
+            with self.engine.connect() as db:
+                db.execution_options(**READING)
                 yield db
-        except sqlite3.Error as exc:
+        except DBAPIError as exc:
             raise TranscriptError(
-                f"The transcript database {self.path} cannot be read ({exc})."
+                f"The transcript database {self.where} cannot be read ({reason(exc, self.url)})."
             ) from exc
 
     def conversation(self, conversation_id: str) -> Conversation:
         with self._read() as db:
             head = db.execute(
-                "SELECT id, user, title, created_at, updated_at FROM conversations WHERE id = ?",
-                (conversation_id,),
-            ).fetchone()
+                sql(
+                    'SELECT id, "user", title, created_at, updated_at FROM conversations '
+                    "WHERE id = :id"
+                ),
+                {"id": conversation_id},
+            ).first()
             if head is None:
                 raise TranscriptNotFound(f"There is no conversation {conversation_id!r}.")
             rows = db.execute(
-                "SELECT id, conversation_id, position, user, question, status, error, backend, "
-                "model, parameters, corpus_fingerprint, app_version, asked_at, answered_at, "
-                "answer_json FROM turns WHERE conversation_id = ? ORDER BY position",
-                (conversation_id,),
-            ).fetchall()
-            turns = tuple(_turn(row, *self._notes(db, row[0])) for row in rows)
+                sql(
+                    'SELECT id, conversation_id, position, "user", question, status, error, '
+                    "backend, model, parameters, corpus_fingerprint, app_version, asked_at, "
+                    "answered_at, answer_json FROM turns WHERE conversation_id = :id "
+                    "ORDER BY position"
+                ),
+                {"id": conversation_id},
+            ).all()
+            turns = tuple(_turn(tuple(row), *self._notes(db, row[0])) for row in rows)
         conversation_id, user, title, created_at, updated_at = head
         return Conversation(conversation_id, user, title, created_at, updated_at, turns)
 
     @staticmethod
-    def _notes(
-        db: sqlite3.Connection, turn_id: str
-    ) -> tuple[tuple[Feedback, ...], tuple[Review, ...]]:
+    def _notes(db: Connection, turn_id: str) -> tuple[tuple[Feedback, ...], tuple[Review, ...]]:
         feedback = db.execute(
-            "SELECT user, rating, reason, comment, created_at FROM feedback WHERE turn_id = ? "
-            "ORDER BY created_at",
-            (turn_id,),
-        ).fetchall()
+            sql(
+                'SELECT "user", rating, reason, comment, created_at FROM feedback '
+                "WHERE turn_id = :id ORDER BY created_at"
+            ),
+            {"id": turn_id},
+        ).all()
         reviews = db.execute(
-            "SELECT reviewer, status, note, reviewed_at FROM reviews WHERE turn_id = ? ORDER BY id",
-            (turn_id,),
-        ).fetchall()
+            sql(
+                "SELECT reviewer, status, note, reviewed_at FROM reviews WHERE turn_id = :id "
+                "ORDER BY id"
+            ),
+            {"id": turn_id},
+        ).all()
         return tuple(Feedback(*f) for f in feedback), tuple(Review(*r) for r in reviews)
 
     def conversations(
@@ -350,35 +404,61 @@ class TranscriptStore:
     ) -> list[ConversationSummary]:
         """Conversations, newest first; `user` None means everyone's. `text` searches the
         questions, answers and titles; `since`/`until` bound the last activity (inclusive)."""
-        where, args = ["1 = 1"], []
+        where, args = ["1 = 1"], dict[str, object]()
         if user is not None:
-            where.append("c.user = ?")
-            args.append(user)
+            where.append('c."user" = :user')
+            args["user"] = user
         if text.strip():
+            # lower() on both sides: PostgreSQL's LIKE tells case apart, SQLite's does not.
             where.append(
-                "(c.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM turns t WHERE "
-                "t.conversation_id = c.id AND (t.question LIKE ? ESCAPE '\\' "
-                "OR t.answer LIKE ? ESCAPE '\\')))"
+                "(lower(c.title) LIKE lower(:pattern) ESCAPE '\\' OR EXISTS (SELECT 1 FROM turns t "
+                "WHERE t.conversation_id = c.id AND (lower(t.question) LIKE lower(:pattern) "
+                "ESCAPE '\\' OR lower(t.answer) LIKE lower(:pattern) ESCAPE '\\')))"
             )
-            pattern = "%" + _escape_like(text.strip()) + "%"
-            args += [pattern, pattern, pattern]
+            args["pattern"] = "%" + _escape_like(text.strip()) + "%"
         if since is not None:
-            where.append("substr(c.updated_at, 1, 10) >= ?")
-            args.append(since.isoformat())
+            where.append("substr(c.updated_at, 1, 10) >= :since")
+            args["since"] = since.isoformat()
         if until is not None:
-            where.append("substr(c.created_at, 1, 10) <= ?")
-            args.append(until.isoformat())
-        query = (
-            "SELECT c.id, c.user, c.title, c.created_at, c.updated_at, "
+            where.append("substr(c.created_at, 1, 10) <= :until")
+            args["until"] = until.isoformat()
+        query = sql(
+            'SELECT c.id, c."user", c.title, c.created_at, c.updated_at, '
             "(SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id), "
             "(SELECT COUNT(DISTINCT r.turn_id) FROM reviews r JOIN turns t ON t.id = r.turn_id "
             "WHERE t.conversation_id = c.id) "
             f"FROM conversations c WHERE {' AND '.join(where)} "
-            "ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ?"
+            "ORDER BY c.updated_at DESC, c.seq DESC LIMIT :limit"
         )
         with self._read() as db:
-            rows = db.execute(query, [*args, limit]).fetchall()
+            rows = db.execute(query, {**args, "limit": limit}).all()
         return [ConversationSummary(*row) for row in rows]
+
+
+def _parse(database: Path | str) -> URL:
+    try:
+        return database_url(database)
+    except (ArgumentError, ValueError) as exc:  # the message may quote the URL: not shown
+        raise TranscriptError(
+            "The transcript database URL is not a valid SQLAlchemy URL: write it as "
+            "dialect+driver://user:password@host:port/database (PROCUREBOT_TRANSCRIPTS_URL)."
+        ) from exc
+
+
+def _engine(url: URL, busy_timeout: float) -> Engine:
+    where, dialect = display_name(url), url.get_backend_name()
+    if dialect not in DIALECTS:
+        raise TranscriptError(
+            f"The transcript database {where} is {dialect}: procurebot keeps transcripts in "
+            "SQLite or PostgreSQL (PROCUREBOT_TRANSCRIPTS_URL)."
+        )
+    try:
+        return open_engine(url, busy_timeout)
+    except (ImportError, ArgumentError) as exc:  # a driver not installed, or unknown
+        raise TranscriptError(
+            f"The driver of the transcript database {where} cannot be loaded "
+            f"({reason(exc, url)}): for postgresql+psycopg://… install 'psycopg[binary]'."
+        ) from exc
 
 
 def _escape_like(text: str) -> str:

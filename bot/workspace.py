@@ -79,7 +79,7 @@ class Workspace:
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None) -> Workspace:
         """The engine (building the index on first use) and the transcript database."""
-        transcripts = TranscriptStore(settings.transcripts_path)
+        transcripts = TranscriptStore(settings.transcripts_database_url)
         return cls(Engine.open(settings, progress), transcripts)
 
     @property

@@ -35,6 +35,10 @@ class StoreLocked(StoreError):
     """Another program holds the store's database locked: wait or close it, then try again."""
 
 
+class StoreUnreachable(StoreError):
+    """The Chroma server does not answer: start it, or point CHROMA_HOST/CHROMA_URL at it."""
+
+
 class EmbeddingModelMismatch(StoreError):
     """The store was built with another embedding model than the one configured."""
 

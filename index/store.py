@@ -1,44 +1,36 @@
-"""The Chroma store of chunks and their vectors; the only module that imports chromadb.
+"""The Chroma store of chunks and their vectors; the only module that opens one.
 
 Everything the index needs to know about a document lives in its chunks' metadata (its
 source, content hash, and how many chunks it has), so the store is its own record of what
 was indexed: there is no second database to fall out of step with it. The collection's
 metadata names the embedding model that made its vectors.
 
-Chroma's own failures are turned into StoreError messages that say what to do: a damaged
-store (StoreDamaged) is rebuilt with `procurebot index --rebuild`, which moves the damaged
-folder aside rather than deleting it; a store another program holds locked (StoreLocked) is
-reported after a short wait, because Chroma itself would wait forever. Two failures Chroma
-does not report are looked for here: a garbled vector-index file (Chroma's native code
-crashes the process on it) and a vector index that lost entries (a search would silently
-return fewer chunks than the store holds).
+The store lives where its StoreLocation says: in a folder on this machine, which procurebot
+opens itself and checks for locks and damage first (`index.store_files`), or on a Chroma
+server started with `chroma run`, reached over HTTP (`index.store_server`). Either way,
+Chroma's failures reach people as StoreError messages that say what to do. One failure
+Chroma does not report is looked for here: a vector index that lost entries (a search would
+silently return fewer chunks than the store holds).
 """
 
 from __future__ import annotations
 
-import logging
-import re
-import sqlite3
-import struct
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from index import store_files, store_server
 from index.chunking import Chunk
-from index.errors import EmbeddingModelMismatch, StoreDamaged, StoreError, StoreLocked
-
-logger = logging.getLogger(__name__)
+from index.errors import EmbeddingModelMismatch, StoreDamaged
+from index.location import ChromaFolder, ChromaServer, StoreLocation
 
 COLLECTION = "procurebot_chunks"
 SENTENCES = "procurebot_sentences"
-DATABASE = "chroma.sqlite3"
-LOCK_WAIT_SECONDS = 5.0  # how long a lock held by another program is waited for
-REBUILD = "run `procurebot index --rebuild` to rebuild it from the documents"
 
 T = TypeVar("T")
 
@@ -74,10 +66,12 @@ class StoredDocument:
 
 
 class ChunkStore:
-    """Chunks of the corpus with their embeddings, in a Chroma collection on disk."""
+    """Chunks of the corpus with their embeddings, in Chroma collections where `location` says."""
 
-    def __init__(self, path: Path, collection: Any, sentences: Any, embedding_model: str) -> None:
-        self.path = path
+    def __init__(
+        self, location: StoreLocation, collection: Any, sentences: Any, embedding_model: str
+    ) -> None:
+        self.location = location
         self._collection = collection
         self._sentences = sentences
         self.embedding_model = embedding_model
@@ -85,18 +79,20 @@ class ChunkStore:
 
     @classmethod
     def open(
-        cls, path: Path, embedding_model: str, dim: int, *, rebuild: bool = False
+        cls, location: StoreLocation, embedding_model: str, dim: int, *, rebuild: bool = False
     ) -> ChunkStore:
-        """Open (creating if needed) the store at `path` for vectors of `embedding_model`.
+        """Open (creating if needed) the store at `location` for vectors of `embedding_model`.
 
-        With `rebuild`, the store is emptied; a damaged one is moved aside to a folder named
-        `<path>.damaged-<UTC time>` and a new one is made in its place.
+        With `rebuild`, the store is emptied. A damaged folder is moved aside to a folder named
+        `<path>.damaged-<UTC time>` and a new one is made in its place; on a server, the two
+        collections are deleted and made again.
         """
-        moved = _empty(path) if rebuild else None
-        _check_files(path)
+        moved = _empty(location) if rebuild else None
+        if isinstance(location, ChromaFolder):
+            store_files.check_files(location.path)
         metadata = {"embedding_model": embedding_model, "dim": dim}
-        with _translated(path, opening=True):
-            client = _client(path)
+        with _translated(location, opening=True):
+            client = _client(location)
             collection, sentences = (
                 client.get_or_create_collection(
                     name,
@@ -113,14 +109,15 @@ class ChunkStore:
             stored = (opened.metadata or {}).get("embedding_model")
             if stored != embedding_model:
                 raise EmbeddingModelMismatch(str(stored), embedding_model)
-        store = cls(path, collection, sentences, embedding_model)
+        store = cls(location, collection, sentences, embedding_model)
         store.moved_aside = moved
         return store
 
     def _call(self, action: Callable[[], T]) -> T:
         """Run one Chroma call, its failures translated into StoreError."""
-        _check_database(self.path, missing_ok=False)  # Chroma would wait forever on a lock
-        with _translated(self.path):
+        if isinstance(self.location, ChromaFolder):  # Chroma would wait forever on a lock
+            store_files.check_database(self.location.path, missing_ok=False)
+        with _translated(self.location):
             return action()
 
     def count(self) -> int:
@@ -182,14 +179,22 @@ class ChunkStore:
         if ids:
             self._call(lambda: self._sentences.delete(ids=list(ids)))
 
-    def sentences_of(self, sources: Sequence[str]) -> list[tuple[StoredSentence, list[float]]]:
-        """Every stored sentence of the given documents, with its vector."""
-        if not sources:
+    def sentences_in(
+        self, spans: Sequence[tuple[str, int, int]]
+    ) -> list[tuple[StoredSentence, list[float]]]:
+        """The stored sentences that start inside the given (source, start, end) spans, with
+        their vectors: only what the passages hold is read, however long their documents."""
+        wanted = _merged(spans)
+        if not wanted:
             return []
+        clauses: list[dict[str, Any]] = [
+            {"$and": [{"source": source}, {"start": {"$gte": start}}, {"start": {"$lt": end}}]}
+            for source, start, end in wanted
+        ]
+        where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
         result = self._call(
             lambda: self._sentences.get(
-                where={"source": {"$in": sorted(set(sources))}},
-                include=["documents", "metadatas", "embeddings"],
+                where=where, include=["documents", "metadatas", "embeddings"]
             )
         )
         embeddings = result["embeddings"] if result["embeddings"] is not None else []
@@ -281,8 +286,8 @@ class ChunkStore:
         )
         if len(result["ids"][0]) < wanted:  # the vector index lost entries the database holds
             raise StoreDamaged(
-                f"The index at {self.path} is damaged (its vector index returned "
-                f"{len(result['ids'][0])} of {wanted} chunks): {REBUILD}."
+                f"The index {self.location.where} is damaged (its vector index returned "
+                f"{len(result['ids'][0])} of {wanted} chunks): {store_files.REBUILD}."
             )
         return [
             (_chunk(chunk_id, text, meta), 1.0 - float(distance))
@@ -296,194 +301,71 @@ class ChunkStore:
         ]
 
 
-def _client(path: Path) -> Any:
+def _client(location: StoreLocation) -> Any:
+    """A Chroma client of the store's home; Chroma's product telemetry off."""
     import chromadb
     from chromadb.config import Settings
 
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
-
-
-def _empty(path: Path) -> Path | None:
-    """Drop both collections; a store too damaged for that is moved aside. Where to, if so."""
-    if not path.exists():
-        return None
-    try:
-        _check_files(path)
-        with _translated(path, opening=True):
-            client = _client(path)
-            existing = {c.name for c in client.list_collections()}
-            for name in (COLLECTION, SENTENCES):
-                if name in existing:
-                    client.delete_collection(name)
-        return None
-    except StoreDamaged as exc:
-        _forget(path)
-        aside = path.with_name(f"{path.name}.damaged-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
-        path.rename(aside)
-        logger.info("moved the damaged index %s aside to %s (%s)", path, aside, exc)
-        return aside
-
-
-def _forget(path: Path) -> None:
-    """Drop Chroma's instance for `path`, kept for the life of the process, so that the next
-    client opens the files now there (the old one closes when no collection refers to it)."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
-    SharedSystemClient._identifier_to_system.pop(str(path), None)
-
-
-def _check_files(path: Path) -> None:
-    """What Chroma would wait forever on or crash on, found before it opens the store."""
-    _check_database(path, missing_ok=True)
-    for header in sorted(path.glob("*/header.bin")):
-        problem = _vector_index_problem(header.parent)
-        if problem:
-            raise StoreDamaged(f"The index at {path} is damaged ({problem}): {REBUILD}.")
-
-
-def _check_database(path: Path, *, missing_ok: bool) -> None:
-    """StoreLocked when another program holds the database locked for longer than a moment."""
-    database = path / DATABASE
-    if missing_ok and not database.exists():
-        return
-    try:
-        db = sqlite3.connect(
-            f"file:{database}?mode=rw", uri=True, timeout=LOCK_WAIT_SECONDS, isolation_level=None
+    if isinstance(location, ChromaServer):
+        store_server.check_reachable(location)
+        client = chromadb.HttpClient(
+            host=location.host,
+            port=location.port,
+            ssl=location.ssl,
+            settings=Settings(
+                anonymized_telemetry=False,
+                chroma_server_host=location.host,  # not CHROMA_SERVER_HOST from the environment
+                chroma_server_http_port=location.port,
+            ),
         )
-    except sqlite3.OperationalError as exc:
-        raise _translate(path, exc) from exc
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("ROLLBACK")
-    except sqlite3.OperationalError as exc:
-        if "readonly" not in str(exc):  # a read-only store can still be read
-            raise _translate(path, exc) from exc
-    except sqlite3.DatabaseError as exc:
-        raise _translate(path, exc) from exc
-    finally:
-        db.close()
-
-
-@contextmanager
-def _translated(path: Path, *, opening: bool = False) -> Iterator[None]:
-    """Chroma's and SQLite's failures, as StoreError messages that say what to do."""
-    from chromadb.errors import ChromaError
-
-    try:
-        yield
-    except (ChromaError, sqlite3.Error) as exc:
-        raise _translate(path, exc) from exc
-    except (ValueError, RuntimeError, OSError) as exc:
-        if not opening:
-            raise
-        raise _translate(path, exc, opening=True) from exc
-
-
-def _translate(path: Path, exc: Exception, *, opening: bool = False) -> StoreError:
-    text = str(exc)
-    reason = _reason(text)
-    if "locked" in text or "busy" in text:
-        return StoreLocked(
-            f"The index at {path} is locked by another program ({reason}): close that program "
-            "or wait until it is done, then try again."
-        )
-    if not opening and not (path / DATABASE).exists():
-        return StoreDamaged(
-            f"The index at {path} was removed while procurebot was running: restart procurebot "
-            "to build it again from the documents."
-        )
-    if isinstance(exc, PermissionError) or any(
-        words in text for words in ("readonly", "read-only", "unable to open")
-    ):
-        return StoreError(
-            f"The index at {path} cannot be written ({reason}): make the folder writable by "
-            "this user, or set PROCUREBOT_DATA_DIR to a writable folder."
-        )
-    return StoreDamaged(f"The index at {path} is damaged ({reason}): {REBUILD}.")
-
-
-def _reason(text: str) -> str:
-    """The last clause of a chained message, without SQLite's code: 'file is not a database'."""
-    text = re.sub(r"\(code: \d+\)\s*", "", " ".join(text.split()))
-    return text.rsplit(": ", 1)[-1].strip() or text
-
-
-# header.bin of an HNSW index as Chroma 1.5 writes it: format version, offset of level 0,
-# capacity, element count, bytes per element, label offset, vector offset, top level,
-# entry point, maxM, maxM0, M, level multiplier, ef_construction.
-_HEADER = struct.Struct("<i6QiI3QdQ")
-
-
-def _vector_index_problem(folder: Path) -> str:
-    """What is wrong in one HNSW segment folder, or "": the link counts and targets are checked,
-    as native code follows them unchecked."""
-    import numpy as np
-
-    raw = (folder / "header.bin").read_bytes()
-    if len(raw) != _HEADER.size:
-        return f"{folder.name}/header.bin has {len(raw)} bytes, not {_HEADER.size}"
-    version, _, capacity, count, size, label, offset, top, entry, max_m, max_m0, *_ = (
-        _HEADER.unpack(raw)
+        store_server.limit_waits(client)
+        return client
+    location.path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(
+        path=str(location.path), settings=Settings(anonymized_telemetry=False)
     )
-    if version != 1:  # not a format this check knows: Chroma's own checks apply
-        return ""
-    if not (
-        count <= capacity
-        and offset == 4 + 4 * max_m0
-        and label + 8 == size
-        and 0 < max_m <= max_m0 <= 4096
-        and -1 <= top <= 64
-        and (entry < count or count == 0)
-    ):
-        return f"{folder.name}/header.bin does not describe an HNSW index"
-    if count == 0:
-        return ""
-    files = {name: folder / name for name in ("data_level0.bin", "length.bin", "link_lists.bin")}
-    for name, file in files.items():
-        if not file.exists():
-            return f"{folder.name}/{name} is missing"
-    level0 = np.fromfile(files["data_level0.bin"], dtype=np.uint8)
-    if level0.size < count * size:
-        return f"{folder.name}/data_level0.bin is truncated"
-    rows = level0[: count * size].reshape(count, size)
-    links = rows[:, :offset].copy().view(np.uint32)  # [count | flags, link...]
-    if _bad_links(links, max_m0, count):
-        return f"{folder.name}/data_level0.bin links to elements that do not exist"
-    upper = _upper_links(np.fromfile(files["link_lists.bin"], dtype=np.uint32), count, max_m)
-    if upper is None or _bad_links(upper, max_m, count):
-        return f"{folder.name}/link_lists.bin is garbled"
-    return ""
 
 
-def _upper_links(raw: Any, count: int, max_m: int) -> Any:
-    """link_lists.bin (per element: its byte size, then its upper-level link lists) as rows
-    of one list each; None when the sizes do not add up."""
-    import numpy as np
+def _translated(location: StoreLocation, *, opening: bool = False) -> AbstractContextManager[None]:
+    """Chroma's failures at `location` as StoreError messages that say what to do."""
+    if isinstance(location, ChromaServer):
+        return store_server.translated(location, opening=opening)
+    return store_files.translated(location.path, opening=opening)
 
-    row = max_m + 1
-    rows, position = [], 0
-    for _ in range(count):
-        if position >= raw.size or int(raw[position]) % (4 * row):
+
+def _empty(location: StoreLocation) -> Path | None:
+    """Drop both collections; a folder too damaged for that is moved aside. Where to, if so."""
+    if isinstance(location, ChromaFolder):
+        if not location.path.exists():
             return None
-        size = int(raw[position]) // 4
-        rows.append(raw[position + 1 : position + 1 + size])
-        position += 1 + size
-    if position != raw.size:
+        try:
+            store_files.check_files(location.path)
+            _drop_collections(location)
+        except StoreDamaged as exc:
+            return store_files.move_aside(location.path, exc)
         return None
-    return np.concatenate(rows).reshape(-1, row) if rows else np.zeros((0, row), np.uint32)
+    _drop_collections(location)
+    return None
 
 
-def _bad_links(lists: Any, most: int, count: int) -> bool:
-    """Whether any link list (row: its size in the low 16 bits, then the links) is garbled."""
-    import numpy as np
+def _drop_collections(location: StoreLocation) -> None:
+    with _translated(location, opening=True):
+        client = _client(location)
+        existing = {c.name for c in client.list_collections()}
+        for name in (COLLECTION, SENTENCES):
+            if name in existing:
+                client.delete_collection(name)
 
-    sizes = (lists[:, 0] & 0xFFFF).astype(np.int64)
-    if (sizes > most).any():
-        return True
-    used = np.arange(lists.shape[1] - 1)[None, :] < sizes[:, None]
-    return bool((lists[:, 1:][used] >= count).any())
+
+def _merged(spans: Sequence[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """The spans with overlapping or touching ones of a source joined, in order."""
+    merged: list[tuple[str, int, int]] = []
+    for source, start, end in sorted(spans):
+        if merged and merged[-1][0] == source and start <= merged[-1][2]:
+            merged[-1] = (source, merged[-1][1], max(merged[-1][2], end))
+        elif end > start:
+            merged.append((source, start, end))
+    return merged
 
 
 def _metadata(chunk: Chunk) -> dict[str, str | int]:

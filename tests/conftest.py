@@ -15,7 +15,7 @@ from bot.engine import Engine
 from bot.settings import PROJECT_ROOT, Settings
 from index.documents import Document
 from tests.reliability import Recorder
-from tests.servers import procurebot_environment
+from tests.servers import DEVELOPER_SETTINGS, procurebot_environment
 
 CORPUS = PROJECT_ROOT / "corpus"
 
@@ -36,11 +36,21 @@ def make_document(text: str, source: str = "corpus/x.md") -> Document:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session() -> Iterator[None]:
+    """Session fixtures (the shared index) do not read the developer's settings either."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name in list(os.environ):
+            if name.startswith(DEVELOPER_SETTINGS):
+                monkeypatch.delenv(name)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads the developer's settings or key."""
+    """No test reads the developer's settings, key or Chroma server."""
     for name in list(os.environ):
-        if name.startswith(("PROCUREBOT_", "MISTRAL_")):
+        if name.startswith(DEVELOPER_SETTINGS):
             monkeypatch.delenv(name)
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
 

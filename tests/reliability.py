@@ -102,9 +102,10 @@ def _files(settings: Settings) -> dict[str, str]:
 def _index(chroma_dir: Path) -> dict[str, str]:
     if not chroma_dir.exists():
         return {}
+    from index.location import ChromaFolder
     from index.store import COLLECTION, SENTENCES, _client
 
-    client = _client(chroma_dir)
+    client = _client(ChromaFolder(chroma_dir))
     entries: dict[str, str] = {}
     for name in (COLLECTION, SENTENCES):
         if name in {c.name for c in client.list_collections()}:

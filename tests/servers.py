@@ -1,4 +1,5 @@
-"""Starting the real `procurebot serve` for tests and the load script: 127.0.0.1, a free port."""
+"""Starting the real `procurebot serve`, and a real Chroma server (`chroma run`), for tests and
+the load script: 127.0.0.1, a free port."""
 
 from __future__ import annotations
 
@@ -26,12 +27,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Environment variables of a developer's own setup, which no test may inherit.
+DEVELOPER_SETTINGS = ("PROCUREBOT_", "MISTRAL_", "CHROMA_")
+
+
 def procurebot_environment(data_dir: Path, env: dict[str, str] | None = None) -> dict[str, str]:
-    """This process's environment without the developer's settings or key, plus `env`."""
+    """This process's environment without the developer's settings, key or Chroma server,
+    plus `env`."""
     environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PROCUREBOT_", "MISTRAL_"))
+        key: value for key, value in os.environ.items() if not key.startswith(DEVELOPER_SETTINGS)
     }
     environment["PROCUREBOT_DATA_DIR"] = str(data_dir)
     environment.update(env or {})
@@ -71,6 +75,45 @@ def start_serve(
             time.sleep(0.5)
     server.kill()
     raise AssertionError(f"the server did not answer within {wait:.0f} s")
+
+
+def start_chroma(path: Path, port: int, log: Path, wait: float = 60) -> subprocess.Popen[bytes]:
+    """A real Chroma server, `chroma run`, on 127.0.0.1:PORT keeping its data in `path`, once
+    it answers its heartbeat. It sends no telemetry (the Rust server has none, and OpenTelemetry
+    export only with an `open_telemetry:` block in a config file), so there is nothing to turn
+    off; the developer's CHROMA_* variables are left out all the same."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(DEVELOPER_SETTINGS)}
+    with log.open("ab") as output:
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("chroma")),
+                *("run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)),
+            ],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(log.read_text(encoding="utf-8", errors="replace"))
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).is_success:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop(server)
+    raise AssertionError(f"the Chroma server did not answer within {wait:.0f} s")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """End a server started here: asked first, killed if it does not stop."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=30)
 
 
 @contextmanager

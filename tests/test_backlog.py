@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 import bot.backlog
 from bot.access import User
@@ -27,17 +28,19 @@ SAVED_LATER = "now saved in the transcript"
 
 class FillingStore(TranscriptStore):
     """A transcript database that can be made full: SQLite's own "database or disk is full"
-    (SQLITE_FULL), as on a full disk, by capping its pages at what it already has."""
+    (SQLITE_FULL), as on a full disk, by capping each new connection's pages at what the file
+    already has."""
 
     full = False
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        with super()._db() as db:
-            if self.full:
-                pages = db.execute("PRAGMA page_count").fetchone()[0]
-                db.execute(f"PRAGMA max_page_count = {pages}")
-            yield db
+    def __init__(self, path: Path, busy_timeout: float) -> None:
+        super().__init__(path, busy_timeout)
+        event.listen(self.engine, "connect", self._cap)
+
+    def _cap(self, db: sqlite3.Connection, _record: object) -> None:
+        if self.full:
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            db.execute(f"PRAGMA max_page_count = {pages}")
 
 
 @pytest.fixture

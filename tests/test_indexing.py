@@ -12,6 +12,7 @@ from index.chunking import chunk_document, document_key
 from index.documents import scan_corpus
 from index.embeddings import load_embedder
 from index.errors import EmbeddingModelMismatch
+from index.location import ChromaFolder
 from index.store import ChunkStore
 
 
@@ -155,7 +156,7 @@ def test_an_unreadable_file_keeps_its_last_version(indexed, small_corpus: Path, 
 def test_a_store_built_with_another_model_names_the_rebuild_command(
     tmp_path: Path, small_corpus: Path, embedder
 ) -> None:
-    path = tmp_path / "data" / "chroma"
+    path = ChromaFolder(tmp_path / "data" / "chroma")
     ChunkStore.open(path, "some-other-model", 384)
     with pytest.raises(EmbeddingModelMismatch, match="procurebot index --rebuild"):
         ChunkStore.open(path, embedder.name, embedder.dim)

@@ -27,7 +27,7 @@ from index.chunking import chunk_document, document_key
 from index.documents import scan_corpus
 from index.errors import StoreDamaged, StoreLocked
 from index.sentences import split_sentences
-from index.store import DATABASE, _forget
+from index.store_files import DATABASE, forget
 from tests.conftest import run_cli
 from tests.reliability import Recorder, Snapshot, snapshot
 
@@ -97,9 +97,9 @@ def rebuild(settings: Settings) -> str:
 def state(settings: Settings) -> Snapshot:
     """The snapshot as a new process sees it (Chroma keeps one open store per path and process,
     which would still read the files as they were before another process replaced them)."""
-    _forget(settings.chroma_dir)
+    forget(settings.chroma_dir)
     taken = snapshot(settings)
-    _forget(settings.chroma_dir)
+    forget(settings.chroma_dir)
     return taken
 
 
@@ -188,8 +188,9 @@ def test_a_store_deleted_while_open_says_so(settings: Settings, reliability: Rec
 FILLER = """
 import random, sys
 from pathlib import Path
+from index.location import ChromaFolder
 from index.store import SENTENCES, ChunkStore, StoredSentence, _client
-path = Path(sys.argv[1])
+path = ChromaFolder(Path(sys.argv[1]))
 meta = _client(path).get_collection(SENTENCES).metadata
 store = ChunkStore.open(path, meta["embedding_model"], meta["dim"])
 rng = random.Random(7)
@@ -383,7 +384,7 @@ def _stored_entries(settings: Settings) -> dict[str, list[tuple[str, tuple[str, 
     """Each collection's ids with their (source, start, end)."""
     from index.store import COLLECTION, SENTENCES, _client
 
-    client = _client(settings.chroma_dir)
+    client = _client(settings.store_location)
     entries: dict[str, list[tuple[str, tuple[str, int, int]]]] = {}
     for kind, name in (("chunks", COLLECTION), ("sentences", SENTENCES)):
         got = client.get_collection(name).get(include=["metadatas"])

@@ -1,4 +1,5 @@
-"""Transcripts in SQLite: migrations, turns saved as they happen, feedback, reviews, search."""
+"""Transcripts in SQLite: migrations, turns saved as they happen, feedback, reviews, search,
+and the database chosen by URL (PostgreSQL itself: test_transcripts_postgres.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,19 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection
+from sqlalchemy import Engine as SqlEngine
 
+from bot.access import LOCAL
 from bot.answers import Answer, Citation, Claim, Conflict
+from bot.database import database_url, open_engine
+from bot.engine import Engine
 from bot.migrations import MIGRATIONS, migrate
+from bot.settings import Settings
 from bot.transcripts import RunInfo, TranscriptError, TranscriptNotFound, TranscriptStore
+from bot.workspace import Workspace
+from tests.conftest import CORPUS, run_cli
+from tests.servers import free_port
 
 RUN = RunInfo("extractive", "extractive (e5)", {"top_k": 8}, "f" * 64, "0.1.0")
 CITATION = Citation(
@@ -44,42 +54,53 @@ def store(tmp_path: Path) -> TranscriptStore:
     return TranscriptStore(tmp_path / "transcripts.sqlite")
 
 
+def sqlite_engine(path: Path) -> SqlEngine:
+    """The engine the store uses on this SQLite file."""
+    return open_engine(database_url(path), busy_timeout=10.0)
+
+
 def test_all_migrations_run_on_an_empty_database_and_are_recorded(tmp_path: Path) -> None:
-    db = sqlite3.connect(tmp_path / "t.sqlite", isolation_level=None)
-    applied = migrate(db)
+    applied = migrate(sqlite_engine(tmp_path / "t.sqlite"))
     assert applied == [m.__name__ for m in MIGRATIONS]
+    db = sqlite3.connect(tmp_path / "t.sqlite")
     recorded = [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY rowid")]
     assert recorded == applied
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"conversations", "turns", "citations", "feedback", "reviews"} <= tables
-    assert migrate(db) == []
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    db.close()
+    assert migrate(sqlite_engine(tmp_path / "t.sqlite")) == []
 
 
 def test_an_older_database_is_upgraded_without_losing_what_it_holds(tmp_path: Path) -> None:
     path = tmp_path / "t.sqlite"
+    migrate(sqlite_engine(path), MIGRATIONS[:1])
     db = sqlite3.connect(path, isolation_level=None)
-    migrate(db, MIGRATIONS[:1])
-    db.execute(
-        "INSERT INTO conversations VALUES ('c1', 'alice', 'old', '2026-01-01', '2026-01-01')"
-    )
+    for n, day in enumerate(["2026-01-02", "2026-01-01", "2026-01-02"], start=1):
+        db.execute(f"INSERT INTO conversations VALUES ('c{n}', 'alice', 'old', '{day}', '{day}')")
     db.close()
     store = TranscriptStore(path)
     assert store.conversation("c1").title == "old"
+    assert [c.id for c in store.conversations()] == ["c3", "c1", "c2"]  # ties: the latest first
     turn = store.record_question("c1", "alice", "q?", RUN)
     store.add_feedback(turn, "alice", "up")
+    newer = store.start_conversation("alice", at="2026-01-02")
+    assert [c.id for c in store.conversations()][:2] == ["c1", newer]
 
 
 def test_a_failing_migration_leaves_nothing_half_done(tmp_path: Path) -> None:
-    def broken(db: sqlite3.Connection) -> None:
-        db.execute("CREATE TABLE half (x)")
-        raise sqlite3.OperationalError("boom")
+    def broken(db: Connection) -> None:
+        db.exec_driver_sql("CREATE TABLE half (x)")
+        raise RuntimeError("boom")
 
-    db = sqlite3.connect(tmp_path / "t.sqlite", isolation_level=None)
-    with pytest.raises(sqlite3.OperationalError):
-        migrate(db, (*MIGRATIONS, broken))
+    with pytest.raises(RuntimeError, match="boom"):
+        migrate(sqlite_engine(tmp_path / "t.sqlite"), (*MIGRATIONS, broken))
+    db = sqlite3.connect(tmp_path / "t.sqlite")
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "half" not in tables
     assert "broken" not in {row[0] for row in db.execute("SELECT name FROM _migrations")}
+    assert len(list(db.execute("SELECT name FROM _migrations"))) == len(MIGRATIONS)
+    db.close()
 
 
 def test_a_question_is_saved_before_its_answer_and_the_answer_round_trips(
@@ -183,3 +204,77 @@ def test_conversations_survive_reopening(tmp_path: Path) -> None:
     conversation = first.start_conversation("alice")
     first.record_answer(first.record_question(conversation, "alice", "q?", RUN), ANSWER)
     assert TranscriptStore(path).conversation(conversation).turns[0].answer == ANSWER
+
+
+def test_a_sqlite_url_is_the_same_database_as_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "shared" / "t.sqlite"
+    by_url = TranscriptStore(f"sqlite:///{path}")
+    assert by_url.path == path and by_url.where == str(path)
+    conversation = by_url.start_conversation("alice")
+    by_url.record_answer(by_url.record_question(conversation, "alice", "q?", RUN), ANSWER)
+    assert TranscriptStore(path).conversation(conversation).turns[0].answer == ANSWER
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url with s3cret-pw", "not a valid SQLAlchemy URL"),
+        ("postgresql+psycopg://u:s3cret-pw@h:port/db", "not a valid SQLAlchemy URL"),
+        ("mysql://u:s3cret-pw@h/db", "is mysql: procurebot keeps transcripts in SQLite or"),
+        ("postgresql+nodriver://u:s3cret-pw@h/db", "driver of the transcript database"),
+        ("postgresql+psycopg2://u:s3cret-pw@h/db", "install 'psycopg[binary]'"),
+        ("postgresql+psycopg://u:s3cret-pw@127.0.0.1:1/db", "cannot be opened"),
+        ("postgresql+psycopg://u@127.0.0.1:1/db?password=s3cret-pw", "u@127.0.0.1:1/db cannot"),
+    ],
+)
+def test_a_bad_url_is_a_one_line_error_without_its_password(url: str, message: str) -> None:
+    with pytest.raises(TranscriptError) as refused:
+        TranscriptStore(url, busy_timeout=1)
+    shown = str(refused.value)
+    assert message in shown
+    assert "\n" not in shown and "s3cret-pw" not in shown
+
+
+def test_a_sqlite_file_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(TranscriptError, match=r"cannot be opened.*writable"):
+        TranscriptStore(f"sqlite:///{tmp_path / 'file' / 't.sqlite'}")
+
+
+def test_the_app_and_the_command_line_use_the_transcripts_url(
+    engine: Engine, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "shared" / "transcripts.sqlite"
+    monkeypatch.setenv("PROCUREBOT_TRANSCRIPTS_URL", f"sqlite:///{elsewhere}")
+    settings = Settings(data_dir=data_dir, corpus_dir=CORPUS)
+    exchange = Workspace.open(settings).ask(LOCAL, "Which clouds offer Mistral Medium 3?")
+    assert TranscriptStore(elsewhere).conversation(exchange.conversation_id).turns
+    with pytest.raises(TranscriptNotFound):  # not in the data folder's database
+        TranscriptStore(settings.transcripts_path).conversation(exchange.conversation_id)
+    env = {"PROCUREBOT_TRANSCRIPTS_URL": f"sqlite:///{elsewhere}"}
+    listed = run_cli("conversations", data_dir=data_dir, env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert exchange.conversation_id in listed.stdout.decode()
+    out = tmp_path / "out"
+    exported = run_cli(
+        "export", exchange.conversation_id, "--out", str(out), data_dir=data_dir, env=env
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert run_cli("export", exchange.conversation_id, data_dir=data_dir).returncode == 1
+
+
+def test_serving_with_a_refused_transcripts_url_is_one_line_without_the_password(
+    tmp_path: Path,
+) -> None:
+    url = "postgresql+psycopg://procurebot:s3cret-pw@127.0.0.1:1/transcripts"
+    env = {"PROCUREBOT_TRANSCRIPTS_URL": url}
+    served = run_cli("serve", "--port", str(free_port()), data_dir=tmp_path, env=env, timeout=120)
+    assert served.returncode == 1
+    shown = served.stderr.decode()
+    assert shown.startswith(
+        "procurebot: error: The transcript database "
+        "postgresql+psycopg://procurebot:***@127.0.0.1:1/transcripts cannot be opened"
+    )
+    assert shown.count("\n") == 1 and "s3cret-pw" not in shown
+    logged = b"".join(p.read_bytes() for p in tmp_path.rglob("*.log"))
+    assert logged and b"s3cret-pw" not in logged

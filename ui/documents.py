@@ -10,6 +10,7 @@ import gradio as gr
 from bot.uploads import UploadResult
 from index.indexing import IndexReport
 from index.loaders import SUPPORTED_SUFFIXES
+from index.location import ChromaServer
 from ui.people import Context, shown_errors
 from ui.render import shown
 
@@ -55,6 +56,9 @@ def build_documents_tab(context: Context) -> Any:
             else f"Index up to date: {len(documents)} documents, corpus fingerprint "
             f"`{engine.corpus_fingerprint[:12]}`."
         )
+        location = engine.store.location
+        if isinstance(location, ChromaServer):  # shared with other copies of the app
+            state += f" The index is {location.where}."
         prefix = f"{engine.settings.uploads_dir.name}/"
         uploaded = [d.source for d in documents if d.source.startswith(prefix)]
         return rows, state, gr.Dropdown(choices=uploaded, value=None)
