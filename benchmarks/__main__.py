@@ -239,7 +239,7 @@ def _commit() -> str:
 
 
 def _say(step: str) -> None:
-    print(f"[bench] {step}", file=sys.stderr, flush=True)
+    print(f"[bench {datetime.now():%H:%M:%S}] {step}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
