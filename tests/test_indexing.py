@@ -6,14 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import open_store, refresh_index
+from bot.engine import Engine, open_store, refresh_index
 from bot.settings import Settings
 from index.chunking import chunk_document, document_key
 from index.documents import scan_corpus
 from index.embeddings import load_embedder
 from index.errors import EmbeddingModelMismatch
 from index.location import ChromaFolder
-from index.store import ChunkStore
+from index.store import ChunkStore, StoredSentence
+
+WHOLE = 10**9  # a span end past any document: every sentence of it
+
+
+def _start(sentence: StoredSentence) -> int:
+    return sentence.start
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +59,7 @@ def test_add_unchanged_modify_delete(tmp_path: Path, small_corpus: Path, embedde
     assert third.chunks_embedded == 1
     texts = [c.text for c in store.chunks() if c.source == "corpus/beta.txt"]
     assert texts == ["Beta now runs on eight GPUs."]
-    sentences = [s.text for s, _ in store.sentences_of(["corpus/beta.txt"])]
+    sentences = [s.text for s, _ in store.sentences_in([("corpus/beta.txt", 0, WHOLE)])]
     assert sentences == ["Beta now runs on eight GPUs."], "old sentences are gone"
 
     (small_corpus / "alpha.md").unlink()
@@ -61,8 +67,33 @@ def test_add_unchanged_modify_delete(tmp_path: Path, small_corpus: Path, embedde
     assert fourth.removed == ("corpus/alpha.md",)
     assert fourth.chunks_embedded == 0
     assert all(c.source != "corpus/alpha.md" for c in store.chunks())
-    assert store.sentences_of(["corpus/alpha.md"]) == []
+    assert store.sentences_in([("corpus/alpha.md", 0, WHOLE)]) == []
     assert store.count() == first.chunks_total - 1  # alpha was one chunk; beta stayed one
+
+
+def test_sentences_are_read_by_span(engine: Engine) -> None:
+    """A passage reads the sentences that start inside it, not its whole document."""
+    store = engine.store
+    one, other = sorted(store.stored_documents())[:2]
+    every = {
+        source: sorted((s for s, _ in store.sentences_in([(source, 0, WHOLE)])), key=_start)
+        for source in (one, other)
+    }
+    assert all(len(found) >= 3 for found in every.values())
+    first, second = every[one][:2]
+    only_first = store.sentences_in([(one, first.start, second.start)])
+    assert [s for s, _ in only_first] == [first]
+    assert len(only_first[0][1]) == 384  # with its vector
+    last = every[other][-1]
+    spans = [
+        (one, first.start, first.start + 1),
+        (one, first.start + 1, second.start + 1),  # touches the first: joined
+        (other, last.start, last.end),
+        (other, last.end, last.end),  # empty: nothing
+    ]
+    found = sorted((s.source, s.start) for s, _ in store.sentences_in(spans))
+    assert found == sorted([(one, first.start), (one, second.start), (other, last.start)])
+    assert store.sentences_in([]) == []
 
 
 def test_ids_are_stable_so_reindexing_never_duplicates(indexed, embedder) -> None:
@@ -128,7 +159,7 @@ def test_sentences_of_a_removed_file_left_by_a_crash_are_removed(
     indexed, small_corpus: Path, embedder
 ) -> None:
     settings, store = indexed
-    sentences = store.sentences_of(["corpus/alpha.md"])
+    sentences = store.sentences_in([("corpus/alpha.md", 0, WHOLE)])
     assert sentences
     # as if killed after a removed file's chunks were deleted, before its sentences were
     alpha = next(d for d in store.stored_documents().values() if d.source == "corpus/alpha.md")
@@ -138,7 +169,7 @@ def test_sentences_of_a_removed_file_left_by_a_crash_are_removed(
     assert report.notes == (
         f"removed {len(sentences)} sentence entries left by an interrupted run",
     )
-    assert store.sentences_of(["corpus/alpha.md"]) == []
+    assert store.sentences_in([("corpus/alpha.md", 0, WHOLE)]) == []
     assert all(not sid.startswith(alpha.key) for sid in store.sentence_sources())
     _consistent(store, small_corpus)
 
