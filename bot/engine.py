@@ -51,7 +51,9 @@ def refresh_index(
     settings: Settings, store: ChunkStore, embedder: Embeddings, progress: Progress | None = None
 ) -> IndexReport:
     """Bring the store in line with the corpus folder and the uploads."""
-    return update_index(scan_documents(settings), store, embedder, progress)
+    return update_index(
+        scan_documents(settings), store, embedder, progress, settings.index_batch_texts
+    )
 
 
 def fingerprint(documents: Iterable[StoredDocument]) -> str:

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
         "all-MiniLM-L6-v2-onnx-int8), or one of those two names.",
     )
     embedding_threads: int = Field(default=2, ge=1, le=64, description="CPU threads for embedding.")
+    index_batch_texts: int = Field(
+        default=2000,
+        ge=1,
+        le=100_000,
+        description="Texts (chunks and sentences) of the documents embedded and written to the "
+        "index at once: larger batches write faster and hold more in memory.",
+    )
     top_k: int = Field(default=8, ge=1, le=50, description="Passages retrieved for each question.")
     max_question_chars: int = Field(
         default=2000,

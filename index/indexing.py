@@ -6,23 +6,25 @@ left alone; a new or changed one is chunked and embedded, then replaces its old 
 chunks of a file that is gone are removed. A file that cannot be read keeps the chunks of its
 last readable version and is reported as skipped.
 
-A run killed halfway leaves at most one document partly written: its old entries deleted,
-some of its new ones written. The next run redoes a document whose chunks are short or at two
-versions, and then removes every sentence whose document version has no complete set of
-chunks (a file removed while its sentences were being deleted, say), so that the store ends
-as a fresh build of the same corpus would.
+Documents are embedded and written in batches of about BATCH_TEXTS texts (a Chroma call has a
+cost of its own that dominates small writes). A run killed halfway leaves at most one batch
+partly written: its documents' old entries deleted, some of their new ones written. The next
+run redoes a document whose chunks are missing, short or at two versions, and then removes
+every sentence whose document version has no complete set of chunks (a file removed while its
+sentences were being deleted, say), so that the store ends as a fresh build of the same corpus
+would.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from langchain_core.embeddings import Embeddings
 
-from index.chunking import chunk_document, document_key
+from index.chunking import Chunk, chunk_document, document_key
 from index.documents import CorpusScan, Document
 from index.sentences import Sentence, embedding_text, split_sentences
 from index.store import ChunkStore, StoredSentence
@@ -30,6 +32,7 @@ from index.store import ChunkStore, StoredSentence
 logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 16
+BATCH_TEXTS = 2000  # texts (chunks and sentences) of documents written at once; a setting
 
 Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
 
@@ -55,6 +58,7 @@ def update_index(
     store: ChunkStore,
     embedder: Embeddings,
     progress: Progress | None = None,
+    batch_texts: int = BATCH_TEXTS,
 ) -> IndexReport:
     started = time.perf_counter()
     stored = store.stored_documents()
@@ -72,10 +76,9 @@ def update_index(
             updated.append(document)
     current = {document.source for document in scan.documents}
     removed = sorted(set(stored) - current - unreadable)
-    for source in removed:
-        store.delete_source(source)
+    store.delete_sources(removed)
 
-    embedded = _embed_documents([*added, *updated], store, embedder, progress)
+    embedded = _embed_documents(added, updated, store, embedder, progress, batch_texts)
     orphans = remove_orphan_sentences(store)
     report = IndexReport(
         added=tuple(d.source for d in added),
@@ -118,28 +121,59 @@ def remove_orphan_sentences(store: ChunkStore) -> int:
 
 
 def _embed_documents(
-    documents: list[Document],
+    added: list[Document],
+    updated: list[Document],
     store: ChunkStore,
     embedder: Embeddings,
     progress: Progress | None,
+    batch_texts: int,
 ) -> int:
-    """Embed each document's chunks and sentences, then swap them in for its old ones.
+    """Embed the documents' chunks and sentences, then swap them in for their old ones, a batch
+    of documents at a time. Returns the number of chunks embedded.
 
-    Returns the number of chunks embedded. The chunks are written last: a document whose
-    chunks are all present is complete.
+    In a batch, the updated documents' old entries are deleted, then the sentences written,
+    then the chunks: a document whose chunks are all present is complete. A new document has
+    no entries to delete (ids are its version's key, so a rerun overwrites what a killed run
+    wrote; sentences of another version are removed as orphans afterwards).
     """
-    work = [(d, chunk_document(d), split_sentences(d)) for d in documents]
+    replaced = {d.source for d in updated}
+    work = [(d, chunk_document(d), split_sentences(d)) for d in [*added, *updated]]
     total = sum(len(chunks) + len(sentences) for _, chunks, sentences in work)
     counter = _Counter(total, progress)
-    for document, chunks, sentences in work:
-        chunk_vectors = counter.embed(embedder, [chunk.embedding_text() for chunk in chunks])
-        sentence_vectors = counter.embed(
-            embedder, [embedding_text(s, document.text, document.title) for s in sentences]
-        )
-        store.delete_source(document.source)
-        store.add_sentences(document_key(document), _stored(document, sentences), sentence_vectors)
+    for batch in _batches(work, batch_texts):
+        sentences: list[tuple[str, StoredSentence]] = []
+        sentence_vectors: list[list[float]] = []
+        chunks: list[Chunk] = []
+        chunk_vectors: list[list[float]] = []
+        for document, its_chunks, its_sentences in batch:
+            chunk_vectors += counter.embed(embedder, [c.embedding_text() for c in its_chunks])
+            sentence_vectors += counter.embed(
+                embedder, [embedding_text(s, document.text, document.title) for s in its_sentences]
+            )
+            key = document_key(document)
+            sentences += [(key, s) for s in _stored(document, its_sentences)]
+            chunks += its_chunks
+        store.delete_sources([d.source for d, _, _ in batch if d.source in replaced])
+        store.add_sentences(sentences, sentence_vectors)
         store.add(chunks, chunk_vectors)
     return sum(len(chunks) for _, chunks, _ in work)
+
+
+Work = tuple[Document, list[Chunk], list[Sentence]]
+
+
+def _batches(work: list[Work], batch_texts: int) -> Iterator[list[Work]]:
+    """Consecutive documents holding about `batch_texts` texts (a long document: alone)."""
+    batch: list[Work] = []
+    size = 0
+    for item in work:
+        batch.append(item)
+        size += len(item[1]) + len(item[2])
+        if size >= batch_texts:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def _stored(document: Document, sentences: list[Sentence]) -> list[StoredSentence]:

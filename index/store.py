@@ -32,6 +32,10 @@ from index.location import ChromaFolder, ChromaServer, StoreLocation
 COLLECTION = "procurebot_chunks"
 SENTENCES = "procurebot_sentences"
 
+# Entries written (or sources deleted) per Chroma call: each call costs about 20 ms of its own,
+# so documents are written in batches, and below Chroma's own limit on a call's size.
+WRITE_BATCH = 4000
+
 T = TypeVar("T")
 
 
@@ -150,22 +154,26 @@ class ChunkStore:
         return documents
 
     def add_sentences(
-        self, key: str, sentences: Sequence[StoredSentence], vectors: Sequence[Sequence[float]]
+        self,
+        sentences: Sequence[tuple[str, StoredSentence]],
+        vectors: Sequence[Sequence[float]],
     ) -> None:
-        """Store a document version's sentences (`key` as for its chunks)."""
-        if not sentences:
-            return
-        self._call(
-            lambda: self._sentences.upsert(
-                ids=[f"{key}:s{s.start}-{s.end}" for s in sentences],
-                embeddings=[list(vector) for vector in vectors],
-                documents=[s.text for s in sentences],
-                metadatas=[
-                    {"source": s.source, "start": s.start, "end": s.end, "heading": s.heading}
-                    for s in sentences
-                ],
+        """Store sentences, each with its document version's key (as for its chunks)."""
+        for begin in range(0, len(sentences), WRITE_BATCH):
+            part = sentences[begin : begin + WRITE_BATCH]
+            part_vectors = vectors[begin : begin + WRITE_BATCH]
+            self._call(
+                partial(
+                    self._sentences.upsert,
+                    ids=[f"{key}:s{s.start}-{s.end}" for key, s in part],
+                    embeddings=[list(vector) for vector in part_vectors],
+                    documents=[s.text for _, s in part],
+                    metadatas=[
+                        {"source": s.source, "start": s.start, "end": s.end, "heading": s.heading}
+                        for _, s in part
+                    ],
+                )
             )
-        )
 
     def sentence_sources(self) -> dict[str, str]:
         """Every stored sentence's id (`<document key>:s<start>-<end>`) with its source."""
@@ -216,21 +224,26 @@ class ChunkStore:
 
     def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         """Store chunks; a document's chunks are written last, as the mark that it is complete."""
-        if not chunks:
-            return
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        self._call(
-            lambda: self._collection.upsert(
-                ids=[chunk.id for chunk in chunks],
-                embeddings=[list(vector) for vector in vectors],
-                documents=[chunk.text for chunk in chunks],
-                metadatas=[{**_metadata(chunk), "indexed_at": stamp} for chunk in chunks],
+        for begin in range(0, len(chunks), WRITE_BATCH):
+            part = chunks[begin : begin + WRITE_BATCH]
+            part_vectors = vectors[begin : begin + WRITE_BATCH]
+            self._call(
+                partial(
+                    self._collection.upsert,
+                    ids=[chunk.id for chunk in part],
+                    embeddings=[list(vector) for vector in part_vectors],
+                    documents=[chunk.text for chunk in part],
+                    metadatas=[{**_metadata(chunk), "indexed_at": stamp} for chunk in part],
+                )
             )
-        )
 
-    def delete_source(self, source: str) -> None:
-        self._call(lambda: self._collection.delete(where={"source": source}))
-        self._call(lambda: self._sentences.delete(where={"source": source}))
+    def delete_sources(self, sources: Sequence[str]) -> None:
+        """Delete every chunk, then every sentence, of the given documents."""
+        for begin in range(0, len(sources), WRITE_BATCH):
+            where = {"source": {"$in": list(sources[begin : begin + WRITE_BATCH])}}
+            self._call(partial(self._collection.delete, where=where))
+            self._call(partial(self._sentences.delete, where=where))
 
     def chunks(self) -> list[Chunk]:
         """Every chunk, in corpus order."""

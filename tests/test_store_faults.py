@@ -196,7 +196,7 @@ store = ChunkStore.open(path, meta["embedding_model"], meta["dim"])
 rng = random.Random(7)
 sentences = [StoredSentence("corpus/filler.md", i, i + 1, "", "filler") for i in range(1200)]
 vectors = [[rng.uniform(-1, 1) for _ in range(meta["dim"])] for _ in sentences]
-store.add_sentences("filler", sentences, vectors)
+store.add_sentences([("filler", s) for s in sentences], vectors)
 """
 
 
@@ -338,6 +338,7 @@ def test_indexing_killed_halfway_is_repaired_by_the_next_run(
     }
     environment = {**os.environ, "PROCUREBOT_DATA_DIR": str(settings.data_dir)}
     environment["PROCUREBOT_CORPUS_DIR"] = str(small_corpus)
+    environment["PROCUREBOT_INDEX_BATCH_TEXTS"] = "4"  # several writes to land a kill between
     run = subprocess.Popen(
         [str(Path(sys.executable).with_name("procurebot")), "index"],
         env=environment,
