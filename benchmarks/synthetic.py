@@ -17,6 +17,7 @@ time is reported both as measured and as projected with the real model embedding
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -103,6 +104,7 @@ def models(rng: random.Random) -> list[SyntheticModel]:
     return list(made.values())
 
 
+@functools.lru_cache(maxsize=4)
 def bank(seed: int = SEED, size: int = BANK_SIZE) -> list[str]:
     """The template sentences generated documents are made of, distinct and colon-free."""
     rng = random.Random(seed)
@@ -148,7 +150,7 @@ def write_corpus(folder: Path, characters: int, seed: int = SEED) -> int:
 
 def _document(rng: random.Random, sentences: list[str], number: int) -> str:
     kind = rng.choice(("price sheet", "deployment guide", "deprecation notice", "fact sheet"))
-    lines = [f"# Synthetic vendor {kind} number {number}", ""]
+    lines = [f"# {GENERATED} {kind} number {number}", ""]
     for section in rng.sample(_SECTIONS, rng.randint(3, 6)):
         lines += [f"## {section}", ""]
         for _ in range(rng.randint(2, 5)):
@@ -158,6 +160,12 @@ def _document(rng: random.Random, sentences: list[str], number: int) -> str:
 
 
 _PIECES = re.compile(r"(?<=\.)\s+|\n")
+GENERATED = "Synthetic vendor"  # in the title of every generated document, so in its texts
+
+
+def _parts(text: str) -> list[str]:
+    """The longer runs of words of a text, as they would appear inside a bank sentence."""
+    return [p.strip() for p in re.split(r"\n|: ", text) if len(p.strip()) >= 12]
 
 
 @dataclass
@@ -208,8 +216,11 @@ class BankEmbedder(Embeddings):
         return [v for v in vectors if v is not None]
 
     def _from_bank(self, text: str) -> list[float] | None:
+        """The bank mean of a generated text; None for a text the real model must embed."""
         if text in self._vectors:
             return self._vectors[text].tolist()
+        if GENERATED not in text:
+            return None
         found = []
         for piece in _PIECES.split(text):
             piece = piece.strip()
@@ -217,10 +228,15 @@ class BankEmbedder(Embeddings):
                 if candidate in self._vectors:
                     found.append(self._vectors[candidate])
                     break
+        if not found:  # only part of a sentence (a chunk cut mid-sentence), or a heading
+            found = [v for s, v in self._bank_vectors() if any(p in s for p in _parts(text))]
         if not found:
-            return None
+            found = [v for _, v in self._bank_vectors()]
         mean = np.mean(found, axis=0)
         return (mean / np.linalg.norm(mean)).tolist()
+
+    def _bank_vectors(self) -> list[tuple[str, np.ndarray]]:
+        return [(sentence, self._vectors[sentence]) for sentence in bank()]
 
     def embed_query(self, text: str) -> list[float]:
         return self.real.embed_query(text)

@@ -13,7 +13,7 @@ from langchain_core.embeddings import Embeddings
 
 from benchmarks import report
 from benchmarks.measure import percentile
-from benchmarks.synthetic import BankEmbedder, bank, write_corpus
+from benchmarks.synthetic import GENERATED, BankEmbedder, bank, write_corpus
 from index.documents import scan_corpus
 
 
@@ -69,12 +69,14 @@ def test_bank_embeddings_are_learnt_once_and_generated_text_costs_no_model_call(
 
     first, second = bank()[:2]
     real.texts.clear()
-    [vector] = embedder.embed_documents([f"A title — Pricing\n{first} {second}"])
+    [vector] = embedder.embed_documents([f"{GENERATED} sheet — Pricing\n{first} {second}"])
     assert real.texts == []
     expected = np.mean([real._vector(first), real._vector(second)], axis=0)
     assert np.allclose(vector, expected / np.linalg.norm(expected), atol=1e-5)
-    [sentence] = embedder.embed_documents([f"A title — Pricing: {first}"])
+    [sentence] = embedder.embed_documents([f"{GENERATED} sheet — Pricing: {first}"])
     assert np.allclose(sentence, real._vector(first), atol=1e-5)
+    cut = embedder.embed_documents([f"{GENERATED} sheet\n{first[: len(first) // 2]}"])
+    assert real.texts == [] and len(cut[0]) == 8  # part of a sentence: from the bank too
 
     shipped = "Mistral Medium 3 costs $0.40 per million input tokens."
     embedder.embed_documents([shipped, shipped])
