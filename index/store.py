@@ -35,6 +35,8 @@ SENTENCES = "procurebot_sentences"
 # Entries written (or sources deleted) per Chroma call: each call costs about 20 ms of its own,
 # so documents are written in batches, and below Chroma's own limit on a call's size.
 WRITE_BATCH = 4000
+DELETE_SOURCES = 50  # documents deleted per call (each may have thousands of entries)
+READ_PAGE = 10_000  # entries read per call when reading a whole collection
 
 T = TypeVar("T")
 
@@ -124,11 +126,26 @@ class ChunkStore:
         with _translated(self.location):
             return action()
 
+    def _get_all(self, collection: Any, include: list[str]) -> dict[str, list[Any]]:
+        """Every entry of a collection, read a page at a time: one read of more than about
+        32,000 entries fails in Chroma's SQLite ("too many SQL variables")."""
+        merged: dict[str, list[Any]] = {"ids": [], **{name: [] for name in include}}
+        offset = 0
+        while True:
+            page = self._call(
+                partial(collection.get, include=include, limit=READ_PAGE, offset=offset)
+            )
+            for name in merged:
+                merged[name] += list(page[name] or [])
+            if len(page["ids"]) < READ_PAGE:
+                return merged
+            offset += READ_PAGE
+
     def count(self) -> int:
         return int(self._call(self._collection.count))
 
     def stored_documents(self) -> dict[str, StoredDocument]:
-        result = self._call(lambda: self._collection.get(include=["metadatas"]))
+        result = self._get_all(self._collection, ["metadatas"])
         present: Counter[tuple[str, str, str, int]] = Counter()
         about: dict[str, dict[str, Any]] = {}
         for chunk_id, meta in zip(result["ids"], result["metadatas"] or [], strict=True):
@@ -177,7 +194,7 @@ class ChunkStore:
 
     def sentence_sources(self) -> dict[str, str]:
         """Every stored sentence's id (`<document key>:s<start>-<end>`) with its source."""
-        result = self._call(lambda: self._sentences.get(include=["metadatas"]))
+        result = self._get_all(self._sentences, ["metadatas"])
         return {
             sentence_id: str(meta["source"])
             for sentence_id, meta in zip(result["ids"], result["metadatas"] or [], strict=True)
@@ -240,14 +257,14 @@ class ChunkStore:
 
     def delete_sources(self, sources: Sequence[str]) -> None:
         """Delete every chunk, then every sentence, of the given documents."""
-        for begin in range(0, len(sources), WRITE_BATCH):
-            where = {"source": {"$in": list(sources[begin : begin + WRITE_BATCH])}}
+        for begin in range(0, len(sources), DELETE_SOURCES):
+            where = {"source": {"$in": list(sources[begin : begin + DELETE_SOURCES])}}
             self._call(partial(self._collection.delete, where=where))
             self._call(partial(self._sentences.delete, where=where))
 
     def chunks(self) -> list[Chunk]:
         """Every chunk, in corpus order."""
-        result = self._call(lambda: self._collection.get(include=["documents", "metadatas"]))
+        result = self._get_all(self._collection, ["documents", "metadatas"])
         chunks = [
             _chunk(chunk_id, text, meta)
             for chunk_id, text, meta in zip(

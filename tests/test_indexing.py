@@ -8,6 +8,7 @@ import pytest
 
 from bot.engine import Engine, open_store, refresh_index
 from bot.settings import Settings
+from index import store as index_store
 from index.chunking import chunk_document, document_key
 from index.documents import scan_corpus
 from index.embeddings import load_embedder
@@ -94,6 +95,17 @@ def test_sentences_are_read_by_span(engine: Engine) -> None:
     found = sorted((s.source, s.start) for s, _ in store.sentences_in(spans))
     assert found == sorted([(one, first.start), (one, second.start), (other, last.start)])
     assert store.sentences_in([]) == []
+
+
+def test_whole_collections_are_read_a_page_at_a_time(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma fails on one read of more than about 32,000 entries; pages give the same."""
+    store = engine.store
+    whole = (store.stored_documents(), store.sentence_sources(), store.chunks())
+    assert len(whole[1]) > 7
+    monkeypatch.setattr(index_store, "READ_PAGE", 7)
+    assert (store.stored_documents(), store.sentence_sources(), store.chunks()) == whole
 
 
 def test_ids_are_stable_so_reindexing_never_duplicates(indexed, embedder) -> None:
