@@ -67,7 +67,7 @@ index: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check index bot ui tests benchmarks
 	$(BIN)/ruff format --check index bot ui tests benchmarks
-	$(BIN)/mypy index bot
+	$(BIN)/mypy index bot benchmarks
 
 check: lint test  ## lint, format, types and tests
 

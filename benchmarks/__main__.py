@@ -58,8 +58,11 @@ def main() -> int:
         results["growth"].append(
             grow(args.work, scale, results["shipped"]["seconds_per_character"])
         )
-    results["minutes"] = round((time.perf_counter() - started) / 60, 1)
-    written = report.write(results, args.out)
+        results["minutes"] = round((time.perf_counter() - started) / 60, 1)
+        written = report.write(results, args.out)  # after each point: a long run keeps its part
+    if not scales:
+        results["minutes"] = round((time.perf_counter() - started) / 60, 1)
+        written = report.write(results, args.out)
     print(report.to_markdown(results))
     print(f"Took {results['minutes']} min. Written: " + ", ".join(str(p) for p in written))
     return 0

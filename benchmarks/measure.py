@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 
 def percentile(values: Sequence[float], percent: float) -> float:
@@ -79,7 +80,7 @@ def run_with_peak(command: Sequence[str], env: dict[str, str], timeout: float = 
         )
 
 
-def _capture():  # type: ignore[no-untyped-def]
+def _capture() -> IO[bytes]:
     import tempfile
 
     return tempfile.TemporaryFile()

@@ -118,7 +118,7 @@ def langchain_tutorial(engine: Engine, folder: Path) -> Retrieve:
             Passage(_chunk(doc, rank, by_source), 1 / rank, 0.0, rank, None)
             for rank, doc in enumerate(found, start=1)
         ]
-        stored = store.get(ids=[doc.id for doc in found], include=["embeddings"])
+        stored = store.get(ids=[str(doc.id) for doc in found], include=["embeddings"])
         similar = dict(zip(stored["ids"], _cosines(vector, stored["embeddings"]), strict=True))
         passages = [
             replace(p, similarity=similar.get(doc.id, 0.0))
