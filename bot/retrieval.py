@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +74,7 @@ class HybridRetriever:
         self._keywords: KeywordIndex | None = None
         self.aliases: Aliases = {}
         self._centroid: list[float] = []
+        self._sentences = SentenceSpans([], [])
         self.refresh()
 
     def refresh(self) -> None:
@@ -81,9 +83,10 @@ class HybridRetriever:
         keywords = KeywordIndex([terms(c.embedding_text()) for c in chunks]) if chunks else None
         aliases = learn_aliases([line for chunk in chunks for line in chunk.text.splitlines()])
         centroid = self._store.centroid()
+        sentences = SentenceSpans(chunks, self._store.sentence_ids())
         with self._lock:
             self._chunks, self._keywords, self.aliases = chunks, keywords, aliases
-            self._centroid = centroid
+            self._centroid, self._sentences = centroid, sentences
 
     def domain_similarity(self, vector: list[float]) -> float:
         """How close a question is to the corpus as a whole (cosine with its centroid)."""
@@ -134,8 +137,10 @@ class HybridRetriever:
         return Retrieval(question, vector, passages, self.candidates(passages))
 
     def candidates(self, passages: list[Passage]) -> list[Candidate]:
-        stored = self._store.sentences_in(
-            [(p.chunk.source, p.chunk.start, p.chunk.end) for p in passages]
+        with self._lock:
+            spans = self._sentences
+        stored = self._store.sentences(
+            list(dict.fromkeys(i for p in passages for i in spans.inside(p.chunk)))
         )
         found: dict[tuple[str, int], Candidate] = {}
         for rank, passage in enumerate(passages, start=1):
@@ -162,6 +167,36 @@ class HybridRetriever:
         """Cosine similarity for keyword-only hits, from their stored vectors."""
         stored = self._store.vectors([chunk.id for chunk in chunks])
         return {cid: _cosine(vector, other) for cid, other in stored.items()}
+
+
+class SentenceSpans:
+    """Where each stored sentence starts, by document version, from the sentences' ids
+    (`<document key>:s<start>-<end>`): the sentences inside a passage are found here and read
+    by id, in time independent of the corpus size."""
+
+    def __init__(self, chunks: list[Chunk], sentence_ids: list[str]) -> None:
+        self._key_of = {chunk.source: _key(chunk.id) for chunk in chunks}
+        found: dict[str, list[tuple[int, str]]] = {}
+        for sentence_id in sentence_ids:
+            key, span = sentence_id.rsplit(":", 1)
+            found.setdefault(key, []).append((int(span[1:].split("-", 1)[0]), sentence_id))
+        self._starts: dict[str, tuple[list[int], list[str]]] = {}
+        for key, entries in found.items():
+            entries.sort()
+            self._starts[key] = ([start for start, _ in entries], [i for _, i in entries])
+
+    def inside(self, chunk: Chunk) -> list[str]:
+        """Ids of the sentences that start inside the chunk, in order. A passage that is not
+        one of the store's chunks (a baseline's) is matched against its document's version."""
+        key = _key(chunk.id)
+        if key not in self._starts:
+            key = self._key_of.get(chunk.source, "")
+        starts, ids = self._starts.get(key, ([], []))
+        return ids[bisect_left(starts, chunk.start) : bisect_left(starts, chunk.end)]
+
+
+def _key(chunk_id: str) -> str:
+    return chunk_id.rsplit(":", 1)[0]
 
 
 def _diverse(ranked: list[Passage], k: int) -> list[Passage]:

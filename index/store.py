@@ -204,22 +204,20 @@ class ChunkStore:
         if ids:
             self._call(lambda: self._sentences.delete(ids=list(ids)))
 
-    def sentences_in(
-        self, spans: Sequence[tuple[str, int, int]]
-    ) -> list[tuple[StoredSentence, list[float]]]:
-        """The stored sentences that start inside the given (source, start, end) spans, with
-        their vectors: only what the passages hold is read, however long their documents."""
-        wanted = _merged(spans)
-        if not wanted:
+    def sentence_ids(self) -> list[str]:
+        """Every stored sentence's id: `<document key>:s<start>-<end>`."""
+        return list(self._get_all(self._sentences, [])["ids"])
+
+    def sentences(self, ids: Sequence[str]) -> list[tuple[StoredSentence, list[float]]]:
+        """The stored sentences of the given ids, with their vectors (read by id: a lookup,
+        where a filter on their metadata would read the whole collection)."""
+        if not ids:
             return []
-        clauses: list[dict[str, Any]] = [
-            {"$and": [{"source": source}, {"start": {"$gte": start}}, {"start": {"$lt": end}}]}
-            for source, start, end in wanted
-        ]
-        where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
         result = self._call(
-            lambda: self._sentences.get(
-                where=where, include=["documents", "metadatas", "embeddings"]
+            partial(
+                self._sentences.get,
+                ids=list(ids),
+                include=["documents", "metadatas", "embeddings"],
             )
         )
         embeddings = result["embeddings"] if result["embeddings"] is not None else []
@@ -385,17 +383,6 @@ def _drop_collections(location: StoreLocation) -> None:
         for name in (COLLECTION, SENTENCES):
             if name in existing:
                 client.delete_collection(name)
-
-
-def _merged(spans: Sequence[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """The spans with overlapping or touching ones of a source joined, in order."""
-    merged: list[tuple[str, int, int]] = []
-    for source, start, end in sorted(spans):
-        if merged and merged[-1][0] == source and start <= merged[-1][2]:
-            merged[-1] = (source, merged[-1][1], max(merged[-1][2], end))
-        elif end > start:
-            merged.append((source, start, end))
-    return merged
 
 
 def _metadata(chunk: Chunk) -> dict[str, str | int]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine import Engine, open_store, refresh_index
+from bot.retrieval import Passage
 from bot.settings import Settings
 from index import store as index_store
 from index.chunking import chunk_document, document_key
@@ -16,11 +17,10 @@ from index.errors import EmbeddingModelMismatch
 from index.location import ChromaFolder
 from index.store import ChunkStore, StoredSentence
 
-WHOLE = 10**9  # a span end past any document: every sentence of it
 
-
-def _start(sentence: StoredSentence) -> int:
-    return sentence.start
+def _sentences_of(store: ChunkStore, source: str) -> list[tuple[StoredSentence, list[float]]]:
+    ids = [i for i, its_source in store.sentence_sources().items() if its_source == source]
+    return store.sentences(ids)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_add_unchanged_modify_delete(tmp_path: Path, small_corpus: Path, embedde
     assert third.chunks_embedded == 1
     texts = [c.text for c in store.chunks() if c.source == "corpus/beta.txt"]
     assert texts == ["Beta now runs on eight GPUs."]
-    sentences = [s.text for s, _ in store.sentences_in([("corpus/beta.txt", 0, WHOLE)])]
+    sentences = [s.text for s, _ in _sentences_of(store, "corpus/beta.txt")]
     assert sentences == ["Beta now runs on eight GPUs."], "old sentences are gone"
 
     (small_corpus / "alpha.md").unlink()
@@ -68,33 +68,24 @@ def test_add_unchanged_modify_delete(tmp_path: Path, small_corpus: Path, embedde
     assert fourth.removed == ("corpus/alpha.md",)
     assert fourth.chunks_embedded == 0
     assert all(c.source != "corpus/alpha.md" for c in store.chunks())
-    assert store.sentences_in([("corpus/alpha.md", 0, WHOLE)]) == []
+    assert _sentences_of(store, "corpus/alpha.md") == []
     assert store.count() == first.chunks_total - 1  # alpha was one chunk; beta stayed one
 
 
-def test_sentences_are_read_by_span(engine: Engine) -> None:
-    """A passage reads the sentences that start inside it, not its whole document."""
-    store = engine.store
-    one, other = sorted(store.stored_documents())[:2]
-    every = {
-        source: sorted((s for s, _ in store.sentences_in([(source, 0, WHOLE)])), key=_start)
-        for source in (one, other)
-    }
-    assert all(len(found) >= 3 for found in every.values())
-    first, second = every[one][:2]
-    only_first = store.sentences_in([(one, first.start, second.start)])
-    assert [s for s, _ in only_first] == [first]
-    assert len(only_first[0][1]) == 384  # with its vector
-    last = every[other][-1]
-    spans = [
-        (one, first.start, first.start + 1),
-        (one, first.start + 1, second.start + 1),  # touches the first: joined
-        (other, last.start, last.end),
-        (other, last.end, last.end),  # empty: nothing
-    ]
-    found = sorted((s.source, s.start) for s, _ in store.sentences_in(spans))
-    assert found == sorted([(one, first.start), (one, second.start), (other, last.start)])
-    assert store.sentences_in([]) == []
+def test_a_passage_reads_only_the_sentences_inside_it(engine: Engine) -> None:
+    """Sentences are found by their ids' spans and read by id, not by a metadata filter."""
+    store, retriever = engine.store, engine.retriever
+    everything = store.sentences(store.sentence_ids())
+    for chunk in store.chunks()[::7]:
+        passage = Passage(chunk, 1.0, 1.0, 1, None)
+        found = {(c.sentence.source, c.sentence.start) for c in retriever.candidates([passage])}
+        inside = {
+            (s.source, s.start)
+            for s, _ in everything
+            if s.source == chunk.source and chunk.start <= s.start < chunk.end
+        }
+        assert found == inside and inside
+    assert retriever.candidates([]) == []
 
 
 def test_whole_collections_are_read_a_page_at_a_time(
@@ -171,7 +162,7 @@ def test_sentences_of_a_removed_file_left_by_a_crash_are_removed(
     indexed, small_corpus: Path, embedder
 ) -> None:
     settings, store = indexed
-    sentences = store.sentences_in([("corpus/alpha.md", 0, WHOLE)])
+    sentences = _sentences_of(store, "corpus/alpha.md")
     assert sentences
     # as if killed after a removed file's chunks were deleted, before its sentences were
     alpha = next(d for d in store.stored_documents().values() if d.source == "corpus/alpha.md")
@@ -181,7 +172,7 @@ def test_sentences_of_a_removed_file_left_by_a_crash_are_removed(
     assert report.notes == (
         f"removed {len(sentences)} sentence entries left by an interrupted run",
     )
-    assert store.sentences_in([("corpus/alpha.md", 0, WHOLE)]) == []
+    assert _sentences_of(store, "corpus/alpha.md") == []
     assert all(not sid.startswith(alpha.key) for sid in store.sentence_sources())
     _consistent(store, small_corpus)
 
