@@ -176,19 +176,35 @@ class ChunkStore:
         vectors: Sequence[Sequence[float]],
     ) -> None:
         """Store sentences, each with its document version's key (as for its chunks)."""
-        for begin in range(0, len(sentences), WRITE_BATCH):
-            part = sentences[begin : begin + WRITE_BATCH]
-            part_vectors = vectors[begin : begin + WRITE_BATCH]
+        self._upsert(
+            self._sentences,
+            ids=[f"{key}:s{s.start}-{s.end}" for key, s in sentences],
+            vectors=vectors,
+            documents=[s.text for _, s in sentences],
+            metadatas=[
+                {"source": s.source, "start": s.start, "end": s.end, "heading": s.heading}
+                for _, s in sentences
+            ],
+        )
+
+    def _upsert(
+        self,
+        collection: Any,
+        ids: list[str],
+        vectors: Sequence[Sequence[float]],
+        documents: list[str],
+        metadatas: list[dict[str, Any]],
+    ) -> None:
+        """Write entries WRITE_BATCH at a time, in order."""
+        for begin in range(0, len(ids), WRITE_BATCH):
+            end = begin + WRITE_BATCH
             self._call(
                 partial(
-                    self._sentences.upsert,
-                    ids=[f"{key}:s{s.start}-{s.end}" for key, s in part],
-                    embeddings=[list(vector) for vector in part_vectors],
-                    documents=[s.text for _, s in part],
-                    metadatas=[
-                        {"source": s.source, "start": s.start, "end": s.end, "heading": s.heading}
-                        for _, s in part
-                    ],
+                    collection.upsert,
+                    ids=ids[begin:end],
+                    embeddings=[list(vector) for vector in vectors[begin:end]],
+                    documents=documents[begin:end],
+                    metadatas=metadatas[begin:end],
                 )
             )
 
@@ -240,18 +256,13 @@ class ChunkStore:
     def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         """Store chunks; a document's chunks are written last, as the mark that it is complete."""
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        for begin in range(0, len(chunks), WRITE_BATCH):
-            part = chunks[begin : begin + WRITE_BATCH]
-            part_vectors = vectors[begin : begin + WRITE_BATCH]
-            self._call(
-                partial(
-                    self._collection.upsert,
-                    ids=[chunk.id for chunk in part],
-                    embeddings=[list(vector) for vector in part_vectors],
-                    documents=[chunk.text for chunk in part],
-                    metadatas=[{**_metadata(chunk), "indexed_at": stamp} for chunk in part],
-                )
-            )
+        self._upsert(
+            self._collection,
+            ids=[chunk.id for chunk in chunks],
+            vectors=vectors,
+            documents=[chunk.text for chunk in chunks],
+            metadatas=[{**_metadata(chunk), "indexed_at": stamp} for chunk in chunks],
+        )
 
     def delete_sources(self, sources: Sequence[str]) -> None:
         """Delete every chunk, then every sentence, of the given documents."""
