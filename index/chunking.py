@@ -24,7 +24,7 @@ CHUNK_OVERLAP = 120
 SEPARATORS = ["\n# ", "\n## ", "\n### ", "\n#### ", "\n\n", "\n", ". ", "; ", ", ", " ", ""]
 # Changes whenever chunk boundaries would change, so that the index re-chunks every document.
 CHUNKER_SIGNATURE = (
-    f"recursive-v2/{CHUNK_SIZE}/{CHUNK_OVERLAP}/{'|'.join(SEPARATORS)}/{SPLITTER_SIGNATURE}"
+    f"recursive-v3/{CHUNK_SIZE}/{CHUNK_OVERLAP}/{'|'.join(SEPARATORS)}/{SPLITTER_SIGNATURE}"
 )
 
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
@@ -62,7 +62,7 @@ def document_key(document: Document) -> str:
 
 def chunk_document(document: Document) -> list[Chunk]:
     text = document.text
-    spans = _split(text, 0, len(text), SEPARATORS)
+    spans = _without_contained(_split(text, 0, len(text), SEPARATORS))
     headings = _headings(text)
     key = document_key(document)
     return [
@@ -148,6 +148,20 @@ def _stripped(text: str, spans: list[Span]) -> list[Span]:
         piece = text[start:end]
         if piece.strip():
             kept.append((start + len(piece) - len(piece.lstrip()), start + len(piece.rstrip())))
+    return kept
+
+
+def _without_contained(spans: list[Span]) -> list[Span]:
+    """The spans without any that lies inside its neighbour. Stripping white space can leave
+    a chunk wholly inside the one before it: a tail of only white space after a chunk's
+    overlap is stripped back to that overlap. Such a chunk adds nothing and is dropped."""
+    kept: list[Span] = []
+    for start, end in spans:
+        if kept and end <= kept[-1][1]:
+            continue
+        while kept and start <= kept[-1][0]:
+            kept.pop()
+        kept.append((start, end))
     return kept
 
 

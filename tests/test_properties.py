@@ -56,6 +56,7 @@ def _non_space(text: str) -> set[int]:
 @example("x" * 801 + " " + "x" * 801)
 @example("ab. " * 400)
 @example("\r\n".join(["# Title", "", "a" * 900, "b" * 10]))
+@example("0" * 3512 + "\t\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029")  # a tail of white space
 def test_chunks_are_verbatim_in_order_and_cover_every_visible_character(text: str) -> None:
     document = make_document(text)
     chunks = chunk_document(document)
