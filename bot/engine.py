@@ -23,6 +23,7 @@ from bot.mistral import MistralAnswerer
 from bot.questions import Question, clean_question
 from bot.retrieval import HybridRetriever, Passage, Retrieval
 from bot.settings import Settings
+from index.chunking import version_key
 from index.documents import CorpusScan, scan_corpus
 from index.embeddings import load_embedder, model_name
 from index.indexing import IndexReport, Progress, update_index
@@ -36,14 +37,23 @@ def open_store(settings: Settings, embedder: Embeddings, *, rebuild: bool = Fals
     return ChunkStore.open(settings.store_location, model_name(embedder), dim, rebuild=rebuild)
 
 
-def scan_documents(settings: Settings) -> CorpusScan:
-    """The shipped corpus and the documents uploaded in the web app, as one scan."""
-    scans = [scan_corpus(settings.corpus_dir)]
+def scan_documents(
+    settings: Settings, stored: dict[str, StoredDocument] | None = None
+) -> CorpusScan:
+    """The shipped corpus and the documents uploaded in the web app, as one scan; files whose
+    version `stored` records as complete are hashed, not read."""
+    indexed = {
+        source: d.sha256
+        for source, d in (stored or {}).items()
+        if d.complete and d.key == version_key(source, d.sha256)
+    }
+    scans = [scan_corpus(settings.corpus_dir, indexed)]
     if settings.uploads_dir.is_dir():
-        scans.append(scan_corpus(settings.uploads_dir))
+        scans.append(scan_corpus(settings.uploads_dir, indexed))
     return CorpusScan(
         tuple(d for scan in scans for d in scan.documents),
         tuple(p for scan in scans for p in scan.problems),
+        tuple(s for scan in scans for s in scan.unchanged),
     )
 
 
@@ -51,9 +61,9 @@ def refresh_index(
     settings: Settings, store: ChunkStore, embedder: Embeddings, progress: Progress | None = None
 ) -> IndexReport:
     """Bring the store in line with the corpus folder and the uploads."""
-    return update_index(
-        scan_documents(settings), store, embedder, progress, settings.index_batch_texts
-    )
+    stored = store.stored_documents()
+    scan = scan_documents(settings, stored)
+    return update_index(scan, store, embedder, progress, settings.index_batch_texts, stored)
 
 
 def fingerprint(documents: Iterable[StoredDocument]) -> str:
@@ -117,23 +127,25 @@ class Engine:
         return report
 
     def documents(self) -> list[StoredDocument]:
-        """The indexed documents, by source."""
-        return [d for _, d in sorted(self.store.stored_documents().items())]
+        """The indexed documents, by source (those being written are not indexed yet)."""
+        return [d for _, d in sorted(self.store.stored_documents().items()) if d.complete]
 
     def pending_changes(self) -> list[str]:
-        """Sources whose file was added, changed or removed since the last indexing."""
+        """Sources whose file was added, changed or removed since the last indexing (or whose
+        indexing was interrupted)."""
         stored = self.store.stored_documents()
-        scan = scan_documents(self.settings)
-        current = {d.source: d.sha256 for d in scan.documents}
+        scan = scan_documents(self.settings, stored)
         unreadable = {p.path for p in scan.problems}
-        changed = [s for s, sha in current.items() if s not in stored or stored[s].sha256 != sha]
+        changed = [d.source for d in scan.documents]  # read: not the complete version stored
+        current = set(changed) | set(scan.unchanged)
         gone = [s for s in stored if s not in current and s not in unreadable]
         return sorted(changed + gone)
 
     @property
     def corpus_fingerprint(self) -> str:
         if not self._fingerprint:
-            self._fingerprint = fingerprint(self.store.stored_documents().values())
+            complete = [d for d in self.store.stored_documents().values() if d.complete]
+            self._fingerprint = fingerprint(complete)
         return self._fingerprint
 
     def parameters(self) -> dict[str, object]:

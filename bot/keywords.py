@@ -4,7 +4,8 @@ Terms are lower case, accent-folded, English-stemmed words without stop words; a
 French, German, Italian or Spanish words also bring their English keywords. BM25 is
 rank_bm25's Okapi (its idf and its formula), scored through postings: a question costs time in
 the chunks that contain its terms, not in the whole corpus (at 65,000 chunks rank_bm25's own
-`get_scores` walks every chunk's term dictionary for every term, about 0.4 s a question).
+`get_scores` walks every chunk's term dictionary for every term, about 0.4 s a question), and
+a changed document costs time in its own chunks (rank_bm25 can only be built again whole).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import functools
 import re
 import threading
 import unicodedata
-from collections import defaultdict
+from array import array
+from collections import Counter
 
 import numpy as np
 import snowballstemmer
-from rank_bm25 import BM25Okapi
 
 from bot.lexicon import english_for
 
@@ -57,50 +58,160 @@ def query_terms(question: str) -> list[str]:
 
 def _words(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKD", text.lower())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    if not folded.isascii():  # no ASCII character is a combining mark
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return [word for word in (w.rstrip(".,") for w in _TOKEN.findall(folded)) if word]
 
 
 class KeywordIndex:
-    """BM25 over tokenised chunks, searched through each term's postings."""
+    """BM25 over tokenised chunks, searched through each term's postings; chunks are added and
+    removed in place, so that re-indexing one document costs time in that document.
 
-    def __init__(self, tokenized: list[list[str]]) -> None:
-        if not any(tokenized):  # rank_bm25 divides by the number of distinct terms
-            tokenized = [*tokenized, ["\0"]]  # a term no query has: every score stays 0
-        okapi = BM25Okapi(tokenized)
-        self.idf: dict[str, float] = {term: float(v) for term, v in okapi.idf.items()}
-        self.highest_idf = max(self.idf.values(), default=1.0)  # of a term no chunk has
-        self.size = len(okapi.doc_len)
-        self._k1 = float(okapi.k1)
-        lengths = np.asarray(okapi.doc_len, dtype=np.float64)
-        self._norm = okapi.k1 * (1 - okapi.b + okapi.b * lengths / okapi.avgdl)
-        postings: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-        for position, frequencies in enumerate(okapi.doc_freqs):
+    A chunk keeps its position for good: a removed one is only marked dead (its postings are
+    dropped once the dead outnumber the living). Scores and idf are rank_bm25's Okapi over
+    the living chunks.
+    """
+
+    def __init__(self, tokenized: list[list[str]] | None = None) -> None:
+        self._k1, self._b, self._epsilon = 1.5, 0.75, 0.25  # rank_bm25's defaults
+        self._term_ids: dict[str, int] = {}
+        self._df: list[int] = []  # living chunks holding each term
+        self._postings: list[tuple[array[int], array[float]]] = []  # positions, counts
+        self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # postings as numpy
+        self._chunk_terms: list[array[int]] = []  # each position's distinct term ids
+        self._lengths = array("d")  # each position's number of terms
+        self._alive = bytearray()
+        self._living = 0
+        self._total_length = 0.0
+        self._dead_postings = 0
+        self._derived: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
+        if tokenized:
+            self.add(tokenized)
+
+    @property
+    def size(self) -> int:
+        """Positions ever given (the living and the dead)."""
+        return len(self._lengths)
+
+    def add(self, tokenized: list[list[str]]) -> list[int]:
+        """Index chunks given as their terms; their positions, in order."""
+        positions = list(range(self.size, self.size + len(tokenized)))
+        for position, words in zip(positions, tokenized, strict=True):
+            frequencies = Counter(words)
+            ids = array("q")
             for term, count in frequencies.items():
-                ids, counts = postings[term]
-                ids.append(position)
-                counts.append(count)
-        self._postings = {
-            term: (np.asarray(ids, dtype=np.int64), np.asarray(counts, dtype=np.float64))
-            for term, (ids, counts) in postings.items()
-        }
+                term_id = self._term_ids.get(term)
+                if term_id is None:
+                    term_id = self._term_ids[term] = len(self._df)
+                    self._df.append(0)
+                    self._postings.append((array("q"), array("d")))
+                self._df[term_id] += 1
+                self._postings[term_id][0].append(position)
+                self._postings[term_id][1].append(count)
+                self._arrays.pop(term_id, None)
+                ids.append(term_id)
+            self._chunk_terms.append(ids)
+            self._lengths.append(len(words))
+            self._alive.append(1)
+            self._living += 1
+            self._total_length += len(words)
+        self._derived = None
+        return positions
+
+    def remove(self, positions: list[int]) -> None:
+        """Forget the chunks at these positions (a position already dead is ignored)."""
+        for position in positions:
+            if not self._alive[position]:
+                continue
+            self._alive[position] = 0
+            self._living -= 1
+            self._total_length -= self._lengths[position]
+            for term_id in self._chunk_terms[position]:
+                self._df[term_id] -= 1
+            self._dead_postings += len(self._chunk_terms[position])
+            self._chunk_terms[position] = array("q")
+        self._derived = None
+        if self._dead_postings > 1000 and self._dead_postings > sum(self._df):
+            self._compact()
+
+    def _compact(self) -> None:
+        """Drop the dead chunks' postings."""
+        alive = np.frombuffer(bytes(self._alive), dtype=np.uint8).astype(bool)
+        for term_id, (ids, counts) in enumerate(self._postings):
+            positions = np.asarray(ids, dtype=np.int64)
+            keep = alive[positions] if positions.size else positions.astype(bool)
+            if not keep.all():
+                self._postings[term_id] = (
+                    array("q", positions[keep].tolist()),
+                    array("d", np.asarray(counts)[keep].tolist()),
+                )
+                self._arrays.pop(term_id, None)
+        self._dead_postings = 0
+
+    def _derive(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """(idf by term id, length normalisation by position, living mask, highest idf), as
+        rank_bm25 computes them over the living chunks."""
+        if self._derived is None:
+            df = np.asarray(self._df, dtype=np.float64)
+            present = df > 0
+            idf = np.zeros(len(df))
+            idf[present] = np.log(self._living - df[present] + 0.5) - np.log(df[present] + 0.5)
+            if present.any():
+                floor = self._epsilon * float(idf[present].sum()) / int(present.sum())
+                idf[present & (idf < 0)] = floor
+            alive = np.frombuffer(bytes(self._alive), dtype=np.uint8).astype(bool)
+            average = self._total_length / self._living if self._living else 0.0
+            lengths = np.asarray(self._lengths, dtype=np.float64)
+            norm = self._k1 * (1 - self._b + self._b * lengths / (average or 1.0))
+            highest = float(idf[present].max()) if present.any() else 1.0
+            self._derived = (idf, norm, alive, highest)
+        return self._derived
+
+    @property
+    def idf(self) -> dict[str, float]:
+        """rank_bm25's idf of every term a living chunk holds."""
+        idf = self._derive()[0]
+        return {term: float(idf[i]) for term, i in self._term_ids.items() if self._df[i] > 0}
+
+    def idf_of(self, term: str) -> float:
+        """A term's idf; a term no chunk holds weighs as much as the rarest there is."""
+        idf, _, _, highest = self._derive()
+        term_id = self._term_ids.get(term)
+        if term_id is not None and self._df[term_id] > 0:
+            return float(idf[term_id])
+        return highest
 
     def scores(self, query: list[str]) -> np.ndarray:
-        """Every chunk's BM25 score for the query terms (rank_bm25's `get_scores`)."""
+        """Every position's BM25 score for the query terms (rank_bm25's `get_scores` over
+        the living chunks; 0 for the dead)."""
+        idf, norm, alive, _ = self._derive()
         scores = np.zeros(self.size)
         for term in query:
-            if term not in self._postings:
+            term_id = self._term_ids.get(term)
+            if term_id is None or self._df[term_id] == 0:
                 continue
-            ids, counts = self._postings[term]
-            scores[ids] += self.idf.get(term, 0.0) * (
-                counts * (self._k1 + 1) / (counts + self._norm[ids])
-            )
+            ids, counts = self._postings_of(term_id)
+            scores[ids] += idf[term_id] * (counts * (self._k1 + 1) / (counts + norm[ids]))
+        scores[~alive] = 0.0
         return scores
 
-    def top(self, query: list[str], k: int) -> list[int]:
-        """Positions of the `k` best-scoring chunks with a score above 0, best first; ties in
-        corpus order."""
+    def _postings_of(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        if term_id not in self._arrays:
+            ids, counts = self._postings[term_id]
+            self._arrays[term_id] = (
+                np.frombuffer(ids, dtype=np.int64).copy() if ids else np.zeros(0, np.int64),
+                np.frombuffer(counts, dtype=np.float64).copy() if counts else np.zeros(0),
+            )
+        return self._arrays[term_id]
+
+    def top(self, query: list[str], k: int) -> list[tuple[int, float]]:
+        """The `k` best (position, score) with a score above 0, best first, and every other
+        position tied with the last of them (the caller orders ties). A score within rounding
+        of 0 (an idf floor of about 1e-17) is 0."""
         scores = self.scores(query)
-        matched = np.flatnonzero(scores > 0)
+        matched = np.flatnonzero(scores > 1e-12)
+        if matched.size > k:
+            cutoff = np.partition(scores[matched], matched.size - k)[matched.size - k]
+            matched = matched[scores[matched] >= cutoff]
         order = matched[np.lexsort((matched, -scores[matched]))]
-        return [int(i) for i in order[:k]]
+        return [(int(i), float(scores[i])) for i in order]

@@ -9,15 +9,14 @@ calibrate their scores against each other.
 from __future__ import annotations
 
 import logging
-import threading
-from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from bot.entities import Aliases, learn_aliases
-from bot.keywords import KeywordIndex, query_terms, terms
+from bot.entities import Aliases
+from bot.keywords import query_terms
+from bot.loaded_index import LoadedIndex
 from index.chunking import Chunk
 from index.store import ChunkStore, StoredSentence
 
@@ -64,43 +63,34 @@ class Retrieval:
 
 
 class HybridRetriever:
-    """Retrieves passages from the store; keyword statistics are built once per index version."""
+    """Retrieves passages from the store, with what it holds of it in memory (`LoadedIndex`)."""
 
     def __init__(self, store: ChunkStore, embedder: Embeddings) -> None:
         self._store = store
         self._embedder = embedder
-        self._lock = threading.Lock()
-        self._chunks: list[Chunk] = []
-        self._keywords: KeywordIndex | None = None
-        self.aliases: Aliases = {}
-        self._centroid: list[float] = []
-        self._sentences = SentenceSpans([], [])
+        self._loaded = LoadedIndex()
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload the chunks after the index changed."""
-        chunks = self._store.chunks()
-        keywords = KeywordIndex([terms(c.embedding_text()) for c in chunks]) if chunks else None
-        aliases = learn_aliases([line for chunk in chunks for line in chunk.text.splitlines()])
-        centroid = self._store.centroid()
-        sentences = SentenceSpans(chunks, self._store.sentence_ids())
-        with self._lock:
-            self._chunks, self._keywords, self.aliases = chunks, keywords, aliases
-            self._centroid, self._sentences = centroid, sentences
+        """Take in what changed in the store: only the documents re-indexed since."""
+        loaded, dropped = self._loaded.sync(self._store)
+        logger.info("retriever: %d document(s) loaded, %d dropped", loaded, dropped)
+
+    @property
+    def aliases(self) -> Aliases:
+        with self._loaded.lock:
+            return self._loaded.aliases
 
     def domain_similarity(self, vector: list[float]) -> float:
         """How close a question is to the corpus as a whole (cosine with its centroid)."""
-        with self._lock:
-            centroid = self._centroid
+        with self._loaded.lock:
+            centroid = self._loaded.centroid
         return _cosine(vector, centroid) if centroid else 0.0
 
     def idf(self, term: str) -> float:
         """How rare a keyword term is in the corpus; terms the corpus lacks weigh the most."""
-        with self._lock:
-            keywords = self._keywords
-        if keywords is None:
-            return 1.0
-        return keywords.idf.get(term, keywords.highest_idf)
+        with self._loaded.lock:
+            return self._loaded.keywords.idf_of(term)
 
     def embed_question(self, question: str) -> list[float]:
         return self._embedder.embed_query(question)
@@ -137,11 +127,9 @@ class HybridRetriever:
         return Retrieval(question, vector, passages, self.candidates(passages))
 
     def candidates(self, passages: list[Passage]) -> list[Candidate]:
-        with self._lock:
-            spans = self._sentences
-        stored = self._store.sentences(
-            list(dict.fromkeys(i for p in passages for i in spans.inside(p.chunk)))
-        )
+        with self._loaded.lock:
+            ids = [i for p in passages for i in self._loaded.sentences.inside(p.chunk)]
+        stored = self._store.sentences(list(dict.fromkeys(ids)))
         found: dict[tuple[str, int], Candidate] = {}
         for rank, passage in enumerate(passages, start=1):
             chunk = passage.chunk
@@ -156,47 +144,25 @@ class HybridRetriever:
         return list(found.values())
 
     def keyword_search(self, question: str, k: int) -> list[Chunk]:
-        with self._lock:
-            chunks, keywords = self._chunks, self._keywords
+        """The `k` chunks best by BM25, ties in corpus order."""
         query = query_terms(question)
-        if keywords is None or not query:
+        if not query:
             return []
-        return [chunks[i] for i in keywords.top(query, k)]
+        with self._loaded.lock:
+            found = [
+                (score, self._loaded.chunk(position))
+                for position, score in self._loaded.keywords.top(query, k)
+            ]
+        ranked = sorted(
+            ((score, chunk) for score, chunk in found if chunk is not None),
+            key=lambda hit: (-hit[0], hit[1].source, hit[1].index),
+        )
+        return [chunk for _, chunk in ranked[:k]]
 
     def similarities(self, vector: list[float], chunks: list[Chunk]) -> dict[str, float]:
         """Cosine similarity for keyword-only hits, from their stored vectors."""
         stored = self._store.vectors([chunk.id for chunk in chunks])
         return {cid: _cosine(vector, other) for cid, other in stored.items()}
-
-
-class SentenceSpans:
-    """Where each stored sentence starts, by document version, from the sentences' ids
-    (`<document key>:s<start>-<end>`): the sentences inside a passage are found here and read
-    by id, in time independent of the corpus size."""
-
-    def __init__(self, chunks: list[Chunk], sentence_ids: list[str]) -> None:
-        self._key_of = {chunk.source: _key(chunk.id) for chunk in chunks}
-        found: dict[str, list[tuple[int, str]]] = {}
-        for sentence_id in sentence_ids:
-            key, span = sentence_id.rsplit(":", 1)
-            found.setdefault(key, []).append((int(span[1:].split("-", 1)[0]), sentence_id))
-        self._starts: dict[str, tuple[list[int], list[str]]] = {}
-        for key, entries in found.items():
-            entries.sort()
-            self._starts[key] = ([start for start, _ in entries], [i for _, i in entries])
-
-    def inside(self, chunk: Chunk) -> list[str]:
-        """Ids of the sentences that start inside the chunk, in order. A passage that is not
-        one of the store's chunks (a baseline's) is matched against its document's version."""
-        key = _key(chunk.id)
-        if key not in self._starts:
-            key = self._key_of.get(chunk.source, "")
-        starts, ids = self._starts.get(key, ([], []))
-        return ids[bisect_left(starts, chunk.start) : bisect_left(starts, chunk.end)]
-
-
-def _key(chunk_id: str) -> str:
-    return chunk_id.rsplit(":", 1)[0]
 
 
 def _diverse(ranked: list[Passage], k: int) -> list[Passage]:

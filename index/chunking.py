@@ -56,7 +56,12 @@ class Chunk:
 
 def document_key(document: Document) -> str:
     """Identifies one version of one document under one chunker and sentence splitter."""
-    raw = f"{document.source}\0{document.sha256}\0{CHUNKER_SIGNATURE}"
+    return version_key(document.source, document.sha256)
+
+
+def version_key(source: str, sha256: str) -> str:
+    """The key of the version of `source` whose bytes have this SHA-256."""
+    raw = f"{source}\0{sha256}\0{CHUNKER_SIGNATURE}"
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 

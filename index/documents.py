@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -42,25 +42,40 @@ class Document:
 
 @dataclass(frozen=True)
 class CorpusScan:
-    """The readable documents of a corpus folder and the files that could not be read."""
+    """The readable documents of a corpus folder, the files that could not be read, and the
+    files left unread because their bytes are those of the version already indexed."""
 
     documents: tuple[Document, ...]
     problems: tuple[DocumentError, ...] = field(default=())
+    unchanged: tuple[str, ...] = field(default=())  # sources
 
 
-def scan_corpus(corpus_dir: Path) -> CorpusScan:
-    """Read every supported file below `corpus_dir` (hidden files and the catalog excepted)."""
+def scan_corpus(corpus_dir: Path, indexed: Mapping[str, str] | None = None) -> CorpusScan:
+    """Read every supported file below `corpus_dir` (hidden files and the catalog excepted).
+
+    `indexed` gives, by source, the SHA-256 of the version the index holds: a file with those
+    bytes is only hashed, not read as a document (finding its title, dates and language costs
+    far more than the hash), so that a scan for changes costs little more than reading the
+    bytes.
+    """
     if not corpus_dir.is_dir():
         raise CatalogError(f"The corpus folder {corpus_dir} does not exist.")
+    indexed = indexed or {}
     catalog = read_catalog(corpus_dir / CATALOG_NAME)
     documents: list[Document] = []
     problems: list[DocumentError] = []
+    unchanged: list[str] = []
     for path in _corpus_files(corpus_dir):
+        source = source_of(path, corpus_dir)
         try:
-            documents.append(read_document(path, corpus_dir, catalog))
+            data = _read_bytes(path, corpus_dir)
+            if indexed.get(source) == hashlib.sha256(data).hexdigest():
+                unchanged.append(source)
+            else:
+                documents.append(read_document(path, corpus_dir, catalog, data))
         except DocumentError as exc:
-            problems.append(DocumentError(source_of(path, corpus_dir), exc.reason))
-    return CorpusScan(tuple(documents), tuple(problems))
+            problems.append(DocumentError(source, exc.reason))
+    return CorpusScan(tuple(documents), tuple(problems), tuple(unchanged))
 
 
 def source_of(path: Path, corpus_dir: Path) -> str:
@@ -68,11 +83,22 @@ def source_of(path: Path, corpus_dir: Path) -> str:
     return (Path(corpus_dir.name) / path.relative_to(corpus_dir)).as_posix()
 
 
-def read_document(path: Path, corpus_dir: Path, catalog: dict[str, dict[str, str]]) -> Document:
-    relative = path.relative_to(corpus_dir).as_posix()
+def _read_bytes(path: Path, corpus_dir: Path) -> bytes:
     if path.stat().st_size > MAX_FILE_BYTES:
+        relative = path.relative_to(corpus_dir).as_posix()
         raise DocumentError(relative, f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB")
-    data = path.read_bytes()
+    return path.read_bytes()
+
+
+def read_document(
+    path: Path,
+    corpus_dir: Path,
+    catalog: dict[str, dict[str, str]],
+    data: bytes | None = None,
+) -> Document:
+    """One file as a document; `data` is its bytes when already read."""
+    relative = path.relative_to(corpus_dir).as_posix()
+    data = _read_bytes(path, corpus_dir) if data is None else data
     text = load_text(path, data)
     source = source_of(path, corpus_dir)
     sha256 = hashlib.sha256(data).hexdigest()

@@ -1,18 +1,21 @@
 """Bring the store in line with the corpus, embedding only what changed.
 
 A document is identified by its source path; a version of it by the SHA-256 of its bytes and
-the chunker's signature. A document whose version is in the store with all its chunks is
-left alone; a new or changed one is chunked and embedded, then replaces its old chunks; the
-chunks of a file that is gone are removed. A file that cannot be read keeps the chunks of its
-last readable version and is reported as skipped.
+the chunker's signature. A document whose version the store records as complete is left
+alone; a new or changed one is chunked and embedded, then replaces its old entries; the
+entries of a file that is gone are removed. A file that cannot be read keeps the entries of
+its last readable version and is reported as skipped.
+
+What a run costs grows with what changed, not with the corpus: the store's document records
+say what it holds (one entry per document), unchanged files are hashed but not read as
+documents, and only the changed documents' entries are written or deleted.
 
 Documents are embedded and written in batches of about BATCH_TEXTS texts (a Chroma call has a
-cost of its own that dominates small writes). A run killed halfway leaves at most one batch
-partly written: its documents' old entries deleted, some of their new ones written. The next
-run redoes a document whose chunks are missing, short or at two versions, and then removes
-every sentence whose document version has no complete set of chunks (a file removed while its
-sentences were being deleted, say), so that the store ends as a fresh build of the same corpus
-would.
+cost of its own that dominates small writes). Before a batch touches any entry, its
+documents' records are marked "writing"; after its last entry they are marked "complete". A
+run killed halfway leaves at most one batch of records marked "writing" (or a removed file's
+record, if killed while its entries were deleted). The next run deletes every entry of those
+documents and writes them again, so the store ends as a fresh build of the same corpus would.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from langchain_core.embeddings import Embeddings
 
 from index.chunking import Chunk, chunk_document, document_key
 from index.documents import CorpusScan, Document
+from index.entries import StoredDocument, StoredSentence
 from index.sentences import Sentence, embedding_text, split_sentences
-from index.store import ChunkStore, StoredSentence
+from index.store import ChunkStore
 
 logger = logging.getLogger(__name__)
 
@@ -59,40 +63,41 @@ def update_index(
     embedder: Embeddings,
     progress: Progress | None = None,
     batch_texts: int = BATCH_TEXTS,
+    stored: dict[str, StoredDocument] | None = None,
 ) -> IndexReport:
+    """Index the scan's documents. `stored` is the store's records when already read (the
+    scan's unchanged files were found against them); otherwise they are read here."""
     started = time.perf_counter()
-    stored = store.stored_documents()
+    stored = store.stored_documents() if stored is None else stored
     unreadable = {problem.path for problem in scan.problems}
     added: list[Document] = []
     updated: list[Document] = []
-    unchanged: list[str] = []
+    unchanged: list[str] = list(scan.unchanged)
     for document in scan.documents:
         previous = stored.get(document.source)
         if previous is None:
             added.append(document)
         elif previous.key == document_key(document) and previous.complete:
             unchanged.append(document.source)
-        else:
+        else:  # changed, or left half-written by a run that stopped
             updated.append(document)
-    current = {document.source for document in scan.documents}
+    current = {document.source for document in scan.documents} | set(scan.unchanged)
     removed = sorted(set(stored) - current - unreadable)
-    store.delete_sources(removed)
+    store.remove_documents([stored[source] for source in removed])
+    redone = [d.source for d in updated if not stored[d.source].complete]
 
     embedded = _embed_documents(added, updated, store, embedder, progress, batch_texts)
-    orphans = remove_orphan_sentences(store)
     report = IndexReport(
         added=tuple(d.source for d in added),
         updated=tuple(d.source for d in updated),
         removed=tuple(removed),
-        unchanged=tuple(unchanged),
+        unchanged=tuple(sorted(unchanged)),
         skipped=tuple((problem.path, problem.reason) for problem in scan.problems),
         chunks_embedded=embedded,
         chunks_total=store.count(),
         seconds=time.perf_counter() - started,
         embedding_model=store.embedding_model,
-        notes=(
-            (f"removed {orphans} sentence entries left by an interrupted run",) if orphans else ()
-        ),
+        notes=_notes(redone, [s for s in removed if not stored[s].complete]),
     )
     logger.info(
         "indexed: %d added, %d updated, %d removed, %d unchanged, %d skipped; %d chunks embedded",
@@ -106,18 +111,13 @@ def update_index(
     return report
 
 
-def remove_orphan_sentences(store: ChunkStore) -> int:
-    """Delete the sentences of document versions without a complete chunk set; how many."""
-    complete = {d.source: d.key for d in store.stored_documents().values() if d.complete}
-    orphans = [
-        sentence_id
-        for sentence_id, source in store.sentence_sources().items()
-        if complete.get(source) != sentence_id.rsplit(":", 1)[0]
-    ]
-    store.delete_sentences(orphans)
-    if orphans:
-        logger.info("removed %d sentence entries left by an interrupted run", len(orphans))
-    return len(orphans)
+def _notes(redone: list[str], removed: list[str]) -> tuple[str, ...]:
+    """What the run finished of one that stopped halfway."""
+    finished = len(redone) + len(removed)
+    if not finished:
+        return ()
+    logger.info("finished %d document(s) left half-written by an interrupted run", finished)
+    return (f"finished {finished} document(s) left half-written by an interrupted run",)
 
 
 def _embed_documents(
@@ -131,10 +131,9 @@ def _embed_documents(
     """Embed the documents' chunks and sentences, then swap them in for their old ones, a batch
     of documents at a time. Returns the number of chunks embedded.
 
-    In a batch, the updated documents' old entries are deleted, then the sentences written,
-    then the chunks: a document whose chunks are all present is complete. A new document has
-    no entries to delete (ids are its version's key, so a rerun overwrites what a killed run
-    wrote; sentences of another version are removed as orphans afterwards).
+    In a batch, the documents' records are marked "writing", the updated documents' old
+    entries deleted, the sentences and chunks written, and the records marked "complete". A
+    new document has no entries to delete: it has no record, so no run has written any.
     """
     replaced = {d.source for d in updated}
     work = [(d, chunk_document(d), split_sentences(d)) for d in [*added, *updated]]
@@ -153,9 +152,12 @@ def _embed_documents(
             key = document_key(document)
             sentences += [(key, s) for s in _stored(document, its_sentences)]
             chunks += its_chunks
-        store.delete_sources([d.source for d, _, _ in batch if d.source in replaced])
+        records = [_record(document, len(its_chunks)) for document, its_chunks, _ in batch]
+        store.begin_writing(records)
+        store.delete_entries([d.source for d, _, _ in batch if d.source in replaced])
         store.add_sentences(sentences, sentence_vectors)
         store.add(chunks, chunk_vectors)
+        store.finish_writing(records)
     return sum(len(chunks) for _, chunks, _ in work)
 
 
@@ -174,6 +176,18 @@ def _batches(work: list[Work], batch_texts: int) -> Iterator[list[Work]]:
             batch, size = [], 0
     if batch:
         yield batch
+
+
+def _record(document: Document, n_chunks: int) -> StoredDocument:
+    return StoredDocument(
+        source=document.source,
+        sha256=document.sha256,
+        key=document_key(document),
+        n_chunks=n_chunks,
+        title=document.title,
+        kind=document.kind,
+        date=document.date,
+    )
 
 
 def _stored(document: Document, sentences: list[Sentence]) -> list[StoredSentence]:

@@ -1,9 +1,11 @@
-"""The Chroma store of chunks and their vectors; the only module that opens one.
+"""The Chroma store of chunks, sentences and document records; the only module that opens one.
 
-Everything the index needs to know about a document lives in its chunks' metadata (its
-source, content hash, and how many chunks it has), so the store is its own record of what
-was indexed: there is no second database to fall out of step with it. The collection's
-metadata names the embedding model that made its vectors.
+The store is its own record of what was indexed (`index.entries`): one record per document
+says which version of it is stored and whether all of its entries are, so there is no second
+database to fall out of step with it, and finding what changed costs one read of the records,
+not of the chunks. The collections' metadata names the embedding model that made the vectors
+and the layout of the entries; a store of an older layout is emptied on opening and built
+again from the documents.
 
 The store lives where its StoreLocation says: in a folder on this machine, which procurebot
 opens itself and checks for locks and damage first (`index.store_files`), or on a Chroma
@@ -15,10 +17,9 @@ silently return fewer chunks than the store holds).
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -26,60 +27,55 @@ from typing import Any, TypeVar
 
 from index import store_files, store_server
 from index.chunking import Chunk
+from index.entries import (
+    COMPLETE,
+    RECORD_VECTOR,
+    WRITING,
+    StoredDocument,
+    StoredSentence,
+    chunk_from,
+    chunk_metadata,
+    record_from,
+    record_metadata,
+    sentence_from,
+    sentence_id,
+    sentence_metadata,
+)
 from index.errors import EmbeddingModelMismatch, StoreDamaged
 from index.location import ChromaFolder, ChromaServer, StoreLocation
 
+__all__ = ["ChunkStore", "StoredDocument", "StoredSentence"]
+
+logger = logging.getLogger(__name__)
+
 COLLECTION = "procurebot_chunks"
 SENTENCES = "procurebot_sentences"
+DOCUMENTS = "procurebot_documents"
+LAYOUT = 2  # 2: document records; a store of another layout is emptied and built again
 
-# Entries written (or sources deleted) per Chroma call: each call costs about 20 ms of its own,
-# so documents are written in batches, and below Chroma's own limit on a call's size.
+# Entries written per Chroma call: each call costs about 20 ms of its own, so documents are
+# written in batches, and below Chroma's own limit on a call's size. Reads by id and by
+# source are cut likewise: one call with more than about 32,000 ids fails in Chroma's SQLite
+# ("too many SQL variables").
 WRITE_BATCH = 4000
-DELETE_SOURCES = 50  # documents deleted per call (each may have thousands of entries)
+READ_IDS = 4000  # ids read per call
+SOURCES_PER_CALL = 50  # documents deleted or read per call (each may have thousands of entries)
 READ_PAGE = 10_000  # entries read per call when reading a whole collection
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class StoredSentence:
-    """A quotable sentence of a document: its text is `document text[start:end]`."""
-
-    source: str
-    start: int
-    end: int
-    heading: str
-    text: str
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """What the store holds of one document."""
-
-    source: str
-    sha256: str
-    key: str  # the chunk ids' prefix: one version of the document under one chunker
-    n_chunks: int  # how many chunks the document was split into
-    present: int  # how many of them are in the store
-    title: str = ""
-    kind: str = ""
-    date: str | None = None
-    indexed_at: str = ""  # ISO 8601, UTC; "" for an index made before this was recorded
-
-    @property
-    def complete(self) -> bool:
-        return self.present == self.n_chunks
 
 
 class ChunkStore:
     """Chunks of the corpus with their embeddings, in Chroma collections where `location` says."""
 
     def __init__(
-        self, location: StoreLocation, collection: Any, sentences: Any, embedding_model: str
+        self,
+        location: StoreLocation,
+        collections: tuple[Any, Any, Any],
+        embedding_model: str,
     ) -> None:
         self.location = location
-        self._collection = collection
-        self._sentences = sentences
+        self._collection, self._sentences, self._documents = collections
         self.embedding_model = embedding_model
         self.moved_aside: Path | None = None  # where `open(rebuild=True)` put a damaged store
 
@@ -90,32 +86,30 @@ class ChunkStore:
         """Open (creating if needed) the store at `location` for vectors of `embedding_model`.
 
         With `rebuild`, the store is emptied. A damaged folder is moved aside to a folder named
-        `<path>.damaged-<UTC time>` and a new one is made in its place; on a server, the two
+        `<path>.damaged-<UTC time>` and a new one is made in its place; on a server, the
         collections are deleted and made again.
         """
         moved = _empty(location) if rebuild else None
         if isinstance(location, ChromaFolder):
             store_files.check_files(location.path)
-        metadata = {"embedding_model": embedding_model, "dim": dim}
         with _translated(location, opening=True):
-            client = _client(location)
-            collection, sentences = (
-                client.get_or_create_collection(
-                    name,
-                    embedding_function=None,
-                    metadata=metadata,
-                    configuration={"hnsw": {"space": "cosine"}},
+            collections = _collections(location, embedding_model, dim)
+            if (collections[0].metadata or {}).get("layout") != LAYOUT:
+                logger.warning(
+                    "the index %s was made by an earlier procurebot: it is emptied and built "
+                    "again from the documents",
+                    location.where,
                 )
-                for name in (COLLECTION, SENTENCES)
-            )
-            for opened in (collection, sentences):  # damage shows now, not at a question
+                _drop_collections(location)
+                collections = _collections(location, embedding_model, dim)
+            for opened in collections:  # damage shows now, not at a question
                 if opened.count():  # loads the vector index; a vector is read from it
                     opened.get(limit=1, include=["embeddings"])
-        for opened in (collection, sentences):
+        for opened in collections[:2]:
             stored = (opened.metadata or {}).get("embedding_model")
             if stored != embedding_model:
                 raise EmbeddingModelMismatch(str(stored), embedding_model)
-        store = cls(location, collection, sentences, embedding_model)
+        store = cls(location, collections, embedding_model)
         store.moved_aside = moved
         return store
 
@@ -126,49 +120,57 @@ class ChunkStore:
         with _translated(self.location):
             return action()
 
-    def _get_all(self, collection: Any, include: list[str]) -> dict[str, list[Any]]:
-        """Every entry of a collection, read a page at a time: one read of more than about
-        32,000 entries fails in Chroma's SQLite ("too many SQL variables")."""
-        merged: dict[str, list[Any]] = {"ids": [], **{name: [] for name in include}}
-        offset = 0
-        while True:
-            page = self._call(
-                partial(collection.get, include=include, limit=READ_PAGE, offset=offset)
-            )
-            for name in merged:
-                merged[name] += list(page[name] or [])
-            if len(page["ids"]) < READ_PAGE:
-                return merged
-            offset += READ_PAGE
-
     def count(self) -> int:
         return int(self._call(self._collection.count))
 
+    # The document records: what is stored, and what was being written when a run stopped.
+
     def stored_documents(self) -> dict[str, StoredDocument]:
-        result = self._get_all(self._collection, ["metadatas"])
-        present: Counter[tuple[str, str, str, int]] = Counter()
-        about: dict[str, dict[str, Any]] = {}
-        for chunk_id, meta in zip(result["ids"], result["metadatas"] or [], strict=True):
-            key = chunk_id.rsplit(":", 1)[0]
-            present[(str(meta["source"]), str(meta["sha256"]), key, int(meta["n_chunks"]))] += 1
-            about[str(meta["source"])] = meta
-        documents: dict[str, StoredDocument] = {}
-        for (source, sha256, key, n_chunks), count in present.items():
-            if source in documents:  # chunks of two versions of one file: re-index it
-                n_chunks = -1
-            meta = about[source]
-            documents[source] = StoredDocument(
-                source,
-                sha256,
-                key,
-                n_chunks,
-                count,
-                title=str(meta["title"]),
-                kind=str(meta["kind"]),
-                date=str(meta["date"]) or None,
-                indexed_at=str(meta.get("indexed_at", "")),
+        """Every document's record, complete or not, by source."""
+        merged: dict[str, list[Any]] = {"ids": [], "metadatas": []}
+        offset = 0
+        while True:  # a page at a time, below Chroma's limit on one read
+            page = self._call(
+                partial(self._documents.get, include=["metadatas"], limit=READ_PAGE, offset=offset)
             )
-        return documents
+            merged["ids"] += page["ids"]
+            merged["metadatas"] += page["metadatas"] or []
+            if len(page["ids"]) < READ_PAGE:
+                break
+            offset += READ_PAGE
+        return {
+            source: record_from(source, meta)
+            for source, meta in zip(merged["ids"], merged["metadatas"], strict=True)
+        }
+
+    def begin_writing(self, records: Sequence[StoredDocument]) -> None:
+        """Mark the documents as being written: until `finish_writing`, a run that stops
+        leaves them for the next run to redo."""
+        self._write_records(records, WRITING)
+
+    def finish_writing(self, records: Sequence[StoredDocument]) -> None:
+        """Mark the documents complete: every chunk and sentence of their version is stored."""
+        self._write_records(records, COMPLETE)
+
+    def _write_records(self, records: Sequence[StoredDocument], state: str) -> None:
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        self._upsert(
+            self._documents,
+            ids=[record.source for record in records],
+            vectors=[RECORD_VECTOR] * len(records),
+            documents=[record.title for record in records],
+            metadatas=[record_metadata(record, state, stamp) for record in records],
+        )
+
+    def remove_documents(self, records: Sequence[StoredDocument]) -> None:
+        """Delete the documents' entries, then their records."""
+        for begin in range(0, len(records), SOURCES_PER_CALL):
+            batch = records[begin : begin + SOURCES_PER_CALL]
+            self.begin_writing(batch)
+            self.delete_entries([record.source for record in batch])
+            self._call(partial(self._documents.delete, ids=[r.source for r in batch]))
+
+    # Chunks and sentences.
 
     def add_sentences(
         self,
@@ -178,13 +180,20 @@ class ChunkStore:
         """Store sentences, each with its document version's key (as for its chunks)."""
         self._upsert(
             self._sentences,
-            ids=[f"{key}:s{s.start}-{s.end}" for key, s in sentences],
+            ids=[sentence_id(key, s) for key, s in sentences],
             vectors=vectors,
             documents=[s.text for _, s in sentences],
-            metadatas=[
-                {"source": s.source, "start": s.start, "end": s.end, "heading": s.heading}
-                for _, s in sentences
-            ],
+            metadatas=[sentence_metadata(s) for _, s in sentences],
+        )
+
+    def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        """Store chunks."""
+        self._upsert(
+            self._collection,
+            ids=[chunk.id for chunk in chunks],
+            vectors=vectors,
+            documents=[chunk.text for chunk in chunks],
+            metadatas=[chunk_metadata(chunk) for chunk in chunks],
         )
 
     def _upsert(
@@ -208,21 +217,47 @@ class ChunkStore:
                 )
             )
 
-    def sentence_sources(self) -> dict[str, str]:
-        """Every stored sentence's id (`<document key>:s<start>-<end>`) with its source."""
-        result = self._get_all(self._sentences, ["metadatas"])
-        return {
-            sentence_id: str(meta["source"])
-            for sentence_id, meta in zip(result["ids"], result["metadatas"] or [], strict=True)
-        }
+    def delete_entries(self, sources: Sequence[str]) -> None:
+        """Delete every chunk and every sentence of the given documents, of any version."""
+        for where in _by_source(sources):
+            self._call(partial(self._collection.delete, where=where))
+            self._call(partial(self._sentences.delete, where=where))
 
-    def delete_sentences(self, ids: Sequence[str]) -> None:
-        if ids:
-            self._call(lambda: self._sentences.delete(ids=list(ids)))
+    def document_chunks(
+        self, records: Sequence[StoredDocument]
+    ) -> Iterator[tuple[Chunk, list[float]]]:
+        """The chunks of the documents' recorded versions, with their vectors, read by id."""
+        ids = [chunk_id for record in records for chunk_id in record.chunk_ids()]
+        for begin in range(0, len(ids), READ_IDS):
+            result = self._call(
+                partial(
+                    self._collection.get,
+                    ids=ids[begin : begin + READ_IDS],
+                    include=["documents", "metadatas", "embeddings"],
+                )
+            )
+            embeddings = result["embeddings"] if result["embeddings"] is not None else []
+            for chunk_id, text, meta, vector in zip(
+                result["ids"],
+                result["documents"] or [],
+                result["metadatas"] or [],
+                embeddings,
+                strict=True,
+            ):
+                yield chunk_from(chunk_id, text, meta), [float(x) for x in vector]
 
-    def sentence_ids(self) -> list[str]:
-        """Every stored sentence's id: `<document key>:s<start>-<end>`."""
-        return list(self._get_all(self._sentences, [])["ids"])
+    def chunks(self) -> list[Chunk]:
+        """Every chunk of every complete document, in corpus order."""
+        complete = [r for r in self.stored_documents().values() if r.complete]
+        chunks = [chunk for chunk, _ in self.document_chunks(complete)]
+        return sorted(chunks, key=lambda chunk: (chunk.source, chunk.index))
+
+    def sentence_ids(self, sources: Sequence[str]) -> list[str]:
+        """The ids (`<document key>:s<start>-<end>`) of the documents' stored sentences."""
+        ids: list[str] = []
+        for where in _by_source(sources):
+            ids += self._call(partial(self._sentences.get, where=where, include=[]))["ids"]
+        return ids
 
     def sentences(self, ids: Sequence[str]) -> list[tuple[StoredSentence, list[float]]]:
         """The stored sentences of the given ids, with their vectors (read by id: a lookup,
@@ -238,66 +273,11 @@ class ChunkStore:
         )
         embeddings = result["embeddings"] if result["embeddings"] is not None else []
         return [
-            (
-                StoredSentence(
-                    str(meta["source"]),
-                    int(meta["start"]),
-                    int(meta["end"]),
-                    str(meta["heading"]),
-                    text,
-                ),
-                [float(x) for x in vector],
-            )
+            (sentence_from(text, meta), [float(x) for x in vector])
             for text, meta, vector in zip(
                 result["documents"] or [], result["metadatas"] or [], embeddings, strict=True
             )
         ]
-
-    def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
-        """Store chunks; a document's chunks are written last, as the mark that it is complete."""
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        self._upsert(
-            self._collection,
-            ids=[chunk.id for chunk in chunks],
-            vectors=vectors,
-            documents=[chunk.text for chunk in chunks],
-            metadatas=[{**_metadata(chunk), "indexed_at": stamp} for chunk in chunks],
-        )
-
-    def delete_sources(self, sources: Sequence[str]) -> None:
-        """Delete every chunk, then every sentence, of the given documents."""
-        for begin in range(0, len(sources), DELETE_SOURCES):
-            where = {"source": {"$in": list(sources[begin : begin + DELETE_SOURCES])}}
-            self._call(partial(self._collection.delete, where=where))
-            self._call(partial(self._sentences.delete, where=where))
-
-    def chunks(self) -> list[Chunk]:
-        """Every chunk, in corpus order."""
-        result = self._get_all(self._collection, ["documents", "metadatas"])
-        chunks = [
-            _chunk(chunk_id, text, meta)
-            for chunk_id, text, meta in zip(
-                result["ids"], result["documents"] or [], result["metadatas"] or [], strict=True
-            )
-        ]
-        return sorted(chunks, key=lambda chunk: (chunk.source, chunk.index))
-
-    def centroid(self, page: int = 1000) -> list[float]:
-        """The normalised mean of every chunk vector: where the corpus sits in embedding space."""
-        import numpy as np
-
-        total = self.count()
-        if total == 0:
-            return []
-        acc = np.zeros(0)
-        for offset in range(0, total, page):
-            batch = self._call(
-                partial(self._collection.get, include=["embeddings"], limit=page, offset=offset)
-            )
-            summed = np.asarray(batch["embeddings"], dtype=np.float64).sum(axis=0)
-            acc = summed if acc.size == 0 else acc + summed
-        norm = float(np.linalg.norm(acc))
-        return [float(x) / norm for x in acc] if norm else []
 
     def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         """The stored embeddings of the given chunk ids."""
@@ -329,7 +309,7 @@ class ChunkStore:
                 f"{len(result['ids'][0])} of {wanted} chunks): {store_files.REBUILD}."
             )
         return [
-            (_chunk(chunk_id, text, meta), 1.0 - float(distance))
+            (chunk_from(chunk_id, text, meta), 1.0 - float(distance))
             for chunk_id, text, meta, distance in zip(
                 result["ids"][0],
                 (result["documents"] or [[]])[0],
@@ -338,6 +318,32 @@ class ChunkStore:
                 strict=True,
             )
         ]
+
+
+def _by_source(sources: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """Chroma filters on the documents' source, SOURCES_PER_CALL documents each."""
+    for begin in range(0, len(sources), SOURCES_PER_CALL):
+        yield {"source": {"$in": list(sources[begin : begin + SOURCES_PER_CALL])}}
+
+
+def _collections(location: StoreLocation, embedding_model: str, dim: int) -> tuple[Any, Any, Any]:
+    """The chunks, sentences and document records collections, made if missing."""
+    client = _client(location)
+    vectors = {"embedding_model": embedding_model, "dim": dim, "layout": LAYOUT}
+    chunks, sentences, documents = (
+        client.get_or_create_collection(
+            name,
+            embedding_function=None,
+            metadata=metadata,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        for name, metadata in (
+            (COLLECTION, vectors),
+            (SENTENCES, vectors),
+            (DOCUMENTS, {"layout": LAYOUT}),
+        )
+    )
+    return chunks, sentences, documents
 
 
 def _client(location: StoreLocation) -> Any:
@@ -373,7 +379,7 @@ def _translated(location: StoreLocation, *, opening: bool = False) -> AbstractCo
 
 
 def _empty(location: StoreLocation) -> Path | None:
-    """Drop both collections; a folder too damaged for that is moved aside. Where to, if so."""
+    """Drop the collections; a folder too damaged for that is moved aside. Where to, if so."""
     if isinstance(location, ChromaFolder):
         if not location.path.exists():
             return None
@@ -391,40 +397,6 @@ def _drop_collections(location: StoreLocation) -> None:
     with _translated(location, opening=True):
         client = _client(location)
         existing = {c.name for c in client.list_collections()}
-        for name in (COLLECTION, SENTENCES):
+        for name in (COLLECTION, SENTENCES, DOCUMENTS):
             if name in existing:
                 client.delete_collection(name)
-
-
-def _metadata(chunk: Chunk) -> dict[str, str | int]:
-    return {
-        "source": chunk.source,
-        "index": chunk.index,
-        "start": chunk.start,
-        "end": chunk.end,
-        "heading": chunk.heading,
-        "title": chunk.title,
-        "kind": chunk.kind,
-        "date": chunk.date or "",
-        "language": chunk.language,
-        "sha256": chunk.sha256,
-        "n_chunks": chunk.n_chunks,
-    }
-
-
-def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
-    return Chunk(
-        id=chunk_id,
-        source=str(meta["source"]),
-        index=int(meta["index"]),
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        text=text,
-        heading=str(meta["heading"]),
-        title=str(meta["title"]),
-        kind=str(meta["kind"]),
-        date=str(meta["date"]) or None,
-        language=str(meta["language"]),
-        sha256=str(meta["sha256"]),
-        n_chunks=int(meta["n_chunks"]),
-    )

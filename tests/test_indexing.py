@@ -9,18 +9,24 @@ import pytest
 from bot.engine import Engine, open_store, refresh_index
 from bot.retrieval import Passage
 from bot.settings import Settings
+from index import documents as index_documents
 from index import store as index_store
 from index.chunking import chunk_document, document_key
-from index.documents import scan_corpus
+from index.documents import Document, scan_corpus
 from index.embeddings import load_embedder
 from index.errors import EmbeddingModelMismatch
 from index.location import ChromaFolder
-from index.store import ChunkStore, StoredSentence
+from index.store import ChunkStore, StoredDocument, StoredSentence
 
 
 def _sentences_of(store: ChunkStore, source: str) -> list[tuple[StoredSentence, list[float]]]:
-    ids = [i for i, its_source in store.sentence_sources().items() if its_source == source]
-    return store.sentences(ids)
+    return store.sentences(store.sentence_ids([source]))
+
+
+def _sentence_sources(store: ChunkStore) -> dict[str, str]:
+    """Every sentence entry in the store, read whole: its id and its document's source."""
+    got = store._sentences.get(include=["metadatas"])
+    return {i: str(meta["source"]) for i, meta in zip(got["ids"], got["metadatas"], strict=True)}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +81,7 @@ def test_add_unchanged_modify_delete(tmp_path: Path, small_corpus: Path, embedde
 def test_a_passage_reads_only_the_sentences_inside_it(engine: Engine) -> None:
     """Sentences are found by their ids' spans and read by id, not by a metadata filter."""
     store, retriever = engine.store, engine.retriever
-    everything = store.sentences(store.sentence_ids())
+    everything = store.sentences(store.sentence_ids(sorted(store.stored_documents())))
     for chunk in store.chunks()[::7]:
         passage = Passage(chunk, 1.0, 1.0, 1, None)
         found = {(c.sentence.source, c.sentence.start) for c in retriever.candidates([passage])}
@@ -93,10 +99,17 @@ def test_whole_collections_are_read_a_page_at_a_time(
 ) -> None:
     """Chroma fails on one read of more than about 32,000 entries; pages give the same."""
     store = engine.store
-    whole = (store.stored_documents(), store.sentence_sources(), store.chunks())
-    assert len(whole[1]) > 7
-    monkeypatch.setattr(index_store, "READ_PAGE", 7)
-    assert (store.stored_documents(), store.sentence_sources(), store.chunks()) == whole
+
+    def everything() -> tuple[object, ...]:
+        sources = sorted(store.stored_documents())
+        return store.stored_documents(), store.sentence_ids(sources), store.chunks()
+
+    whole = everything()
+    assert len(whole[0]) > 2 and len(whole[1]) > 7 and len(whole[2]) > 7
+    monkeypatch.setattr(index_store, "READ_PAGE", 2)
+    monkeypatch.setattr(index_store, "READ_IDS", 7)
+    monkeypatch.setattr(index_store, "SOURCES_PER_CALL", 1)
+    assert everything() == whole
 
 
 def test_ids_are_stable_so_reindexing_never_duplicates(indexed, embedder) -> None:
@@ -115,9 +128,11 @@ def test_an_interrupted_run_is_repaired(tmp_path: Path, small_corpus: Path, embe
     chunks = chunk_document(vendor)
     assert len(chunks) > 1
     # as if killed after the first batch of one document was written
+    store.begin_writing([StoredDocument(vendor.source, vendor.sha256, document_key(vendor), 0)])
     store.add(chunks[:1], embedder.embed_documents([chunks[0].embedding_text()]))
     report = refresh_index(settings, store, embedder)
     assert "corpus/vendor.txt" in report.updated
+    assert report.notes == ("finished 1 document(s) left half-written by an interrupted run",)
     assert sorted(c.index for c in store.chunks() if c.source == "corpus/vendor.txt") == list(
         range(len(chunks))
     )
@@ -131,7 +146,7 @@ def _consistent(store: ChunkStore, small_corpus: Path) -> None:
         source: d.key for source, d in stored.items() if d.complete
     }
     keys = {source: d.key for source, d in stored.items()}
-    sentences = store.sentence_sources()
+    sentences = _sentence_sources(store)
     assert sentences, "the sentences were written"
     assert all(keys.get(source) == sid.rsplit(":", 1)[0] for sid, source in sentences.items())
 
@@ -165,16 +180,75 @@ def test_sentences_of_a_removed_file_left_by_a_crash_are_removed(
     sentences = _sentences_of(store, "corpus/alpha.md")
     assert sentences
     # as if killed after a removed file's chunks were deleted, before its sentences were
-    alpha = next(d for d in store.stored_documents().values() if d.source == "corpus/alpha.md")
+    alpha = store.stored_documents()["corpus/alpha.md"]
+    store.begin_writing([alpha])
     store._collection.delete(where={"source": "corpus/alpha.md"})
     (small_corpus / "alpha.md").unlink()
     report = refresh_index(settings, store, embedder)
-    assert report.notes == (
-        f"removed {len(sentences)} sentence entries left by an interrupted run",
-    )
+    assert report.removed == ("corpus/alpha.md",)
+    assert report.notes == ("finished 1 document(s) left half-written by an interrupted run",)
     assert _sentences_of(store, "corpus/alpha.md") == []
-    assert all(not sid.startswith(alpha.key) for sid in store.sentence_sources())
+    assert all(not sid.startswith(alpha.key) for sid in _sentence_sources(store))
+    assert "corpus/alpha.md" not in store.stored_documents()
     _consistent(store, small_corpus)
+
+
+def test_a_file_restored_after_a_killed_removal_is_indexed_again(
+    indexed, small_corpus: Path, embedder
+) -> None:
+    """A record marked "writing" is never taken as complete, whatever its version."""
+    settings, store = indexed
+    alpha = store.stored_documents()["corpus/alpha.md"]
+    text = (small_corpus / "alpha.md").read_text(encoding="utf-8")
+    store.begin_writing([alpha])  # as if killed while removing alpha.md's entries
+    store._collection.delete(where={"source": "corpus/alpha.md"})
+    (small_corpus / "alpha.md").write_text(text, encoding="utf-8")  # the same bytes again
+    report = refresh_index(settings, store, embedder)
+    assert report.updated == ("corpus/alpha.md",)
+    assert [c.text for c in store.chunks() if c.source == "corpus/alpha.md"]
+    _consistent(store, small_corpus)
+
+
+def test_unchanged_files_are_hashed_not_read_as_documents(
+    indexed, small_corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a run reads grows with what changed: an unchanged file is only hashed."""
+    settings, store = indexed
+    read: list[str] = []
+    real = index_documents.read_document
+
+    def counted(path: Path, *args: object) -> Document:
+        read.append(path.name)
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index_documents, "read_document", counted)
+    assert refresh_index(settings, store, embedder).chunks_embedded == 0
+    assert read == []
+    (small_corpus / "beta.txt").write_text("Beta now runs on one GPU.\n", encoding="utf-8")
+    report = refresh_index(settings, store, embedder)
+    assert read == ["beta.txt"] and report.updated == ("corpus/beta.txt",)
+    assert sorted(report.unchanged) == ["corpus/alpha.md", "corpus/vendor.txt"]
+
+
+def test_a_store_of_an_earlier_layout_is_emptied_and_built_again(
+    tmp_path: Path, small_corpus: Path, embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = _settings(tmp_path, small_corpus)
+    client = index_store._client(settings.store_location)
+    old = client.create_collection(  # as procurebot made it before document records
+        index_store.COLLECTION,
+        embedding_function=None,
+        metadata={"embedding_model": embedder.name, "dim": embedder.dim},
+    )
+    old.add(ids=["old:0"], embeddings=[[0.1] * embedder.dim], documents=["Old chunk."])
+    engine = Engine.open(settings)
+    assert "made by an earlier procurebot" in caplog.text
+    assert "old:0" not in {c.id for c in engine.store.chunks()}
+    assert sorted(engine.store.stored_documents()) == [
+        "corpus/alpha.md",
+        "corpus/beta.txt",
+        "corpus/vendor.txt",
+    ]
 
 
 def test_an_unreadable_file_keeps_its_last_version(indexed, small_corpus: Path, embedder) -> None:

@@ -43,7 +43,7 @@ def build_documents_tab(context: Context) -> Any:
                 d.title,
                 d.kind,
                 d.date or "",
-                d.present,
+                d.n_chunks,
                 d.indexed_at[:16].replace("T", " "),
                 d.source,
             ]

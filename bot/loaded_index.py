@@ -1,0 +1,162 @@
+"""What the retriever holds in memory of the store, kept in step with it a document at a time.
+
+The chunks' texts and keyword postings, the model aliases the documents teach, the corpus's
+centroid and where each sentence starts are all derived from the store. `sync` reads the
+store's document records and loads or drops only the documents whose version changed, so that
+after re-indexing one document the retriever spends time in that document, whichever process
+re-indexed it. What it holds is what a fresh load of the same store would hold.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.entities import Aliases, learn_aliases
+from bot.keywords import KeywordIndex, terms
+from index.chunking import Chunk
+from index.store import ChunkStore, StoredDocument
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """One document version as read from the store."""
+
+    record: StoredDocument
+    chunks: list[Chunk]  # in order
+    vector_sum: np.ndarray
+    sentence_ids: list[str]
+
+
+@dataclass(frozen=True)
+class _Held:
+    key: str
+    positions: list[int]  # the chunks' positions in the keyword index
+    vector_sum: np.ndarray
+    aliases: Aliases
+
+
+class LoadedIndex:
+    """The store's chunks as the retriever searches them. Read it under `lock`."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # held to read, and briefly to change what is held
+        self._syncing = threading.Lock()  # one sync at a time
+        self._held: dict[str, _Held] = {}
+        self._slots: list[Chunk | None] = []  # by keyword position; None once dropped
+        self.keywords = KeywordIndex()
+        self.aliases: Aliases = {}
+        self.centroid: list[float] = []
+        self.sentences = SentenceSpans()
+
+    def sync(self, store: ChunkStore) -> tuple[int, int]:
+        """Load the documents whose complete version the store holds and this does not, and
+        drop the ones it no longer holds; how many were (loaded, dropped)."""
+        with self._syncing:
+            records = {s: d for s, d in store.stored_documents().items() if d.complete}
+            held = {source: h.key for source, h in self._held.items()}
+            gone = [s for s, key in held.items() if s not in records or records[s].key != key]
+            wanted = [d for s, d in sorted(records.items()) if held.get(s) != d.key]
+            loaded = _load(store, wanted)
+            tokenized = {
+                d.record.source: [terms(c.embedding_text()) for c in d.chunks] for d in loaded
+            }
+            with self.lock:
+                for source in gone:
+                    self._drop(source)
+                for document in loaded:
+                    self._take(document, tokenized[document.record.source])
+                if gone or loaded:
+                    self._derive()
+        return len(loaded), len(gone)
+
+    def chunk(self, position: int) -> Chunk | None:
+        return self._slots[position]
+
+    def _take(self, document: _Loaded, tokenized: list[list[str]]) -> None:
+        source = document.record.source
+        positions = self.keywords.add(tokenized)
+        self._slots += document.chunks
+        lines = [line for chunk in document.chunks for line in chunk.text.splitlines()]
+        self._held[source] = _Held(
+            document.record.key, positions, document.vector_sum, learn_aliases(lines)
+        )
+        self.sentences.add(source, document.record.key, document.sentence_ids)
+
+    def _drop(self, source: str) -> None:
+        held = self._held.pop(source)
+        self.keywords.remove(held.positions)
+        for position in held.positions:
+            self._slots[position] = None
+        self.sentences.remove(source, held.key)
+
+    def _derive(self) -> None:
+        """The aliases and the centroid, from each document's share."""
+        merged: dict[tuple[str, str | None], set[tuple[str, str | None]]] = defaultdict(set)
+        for held in self._held.values():
+            for model, same in held.aliases.items():
+                merged[model] |= same
+        self.aliases = {model: frozenset(same) for model, same in merged.items()}
+        sums = [held.vector_sum for held in self._held.values() if held.vector_sum.size]
+        total = np.sum(sums, axis=0) if sums else np.zeros(0)
+        norm = float(np.linalg.norm(total)) if total.size else 0.0
+        self.centroid = [float(x) / norm for x in total] if norm else []
+
+
+def _load(store: ChunkStore, records: list[StoredDocument]) -> list[_Loaded]:
+    """The documents' chunks, vector sums and sentence ids; a document whose chunks are not
+    all there (being rewritten by another process) is left for the next sync."""
+    chunks: dict[str, list[Chunk]] = defaultdict(list)
+    sums: dict[str, np.ndarray] = {}
+    for chunk, vector in store.document_chunks(records):
+        chunks[chunk.source].append(chunk)
+        array = np.asarray(vector, dtype=np.float64)
+        sums[chunk.source] = sums[chunk.source] + array if chunk.source in sums else array
+    sentence_ids: dict[str, list[str]] = defaultdict(list)
+    for sentence_id in store.sentence_ids([r.source for r in records]):
+        sentence_ids[sentence_id.rsplit(":", 1)[0]].append(sentence_id)
+    loaded = []
+    for record in records:
+        its = sorted(chunks.get(record.source, []), key=lambda c: c.index)
+        if len(its) != record.n_chunks or any(c.id.rsplit(":", 1)[0] != record.key for c in its):
+            logger.warning("%s is being re-indexed elsewhere: not loaded yet", record.source)
+            continue
+        vector_sum = sums.get(record.source, np.zeros(0))
+        loaded.append(_Loaded(record, its, vector_sum, sentence_ids.get(record.key, [])))
+    return loaded
+
+
+class SentenceSpans:
+    """Where each stored sentence starts, by document version, from the sentences' ids
+    (`<document key>:s<start>-<end>`): the sentences inside a passage are found here and read
+    by id, in time independent of the corpus size."""
+
+    def __init__(self) -> None:
+        self._key_of: dict[str, str] = {}
+        self._starts: dict[str, tuple[list[int], list[str]]] = {}
+
+    def add(self, source: str, key: str, sentence_ids: list[str]) -> None:
+        entries = sorted((int(i.rsplit(":", 1)[1][1:].split("-", 1)[0]), i) for i in sentence_ids)
+        self._key_of[source] = key
+        self._starts[key] = ([start for start, _ in entries], [i for _, i in entries])
+
+    def remove(self, source: str, key: str) -> None:
+        self._starts.pop(key, None)
+        if self._key_of.get(source) == key:
+            del self._key_of[source]
+
+    def inside(self, chunk: Chunk) -> list[str]:
+        """Ids of the sentences that start inside the chunk, in order. A passage that is not
+        one of the store's chunks (a baseline's) is matched against its document's version."""
+        key = chunk.id.rsplit(":", 1)[0]
+        if key not in self._starts:
+            key = self._key_of.get(chunk.source, "")
+        starts, ids = self._starts.get(key, ([], []))
+        return ids[bisect_left(starts, chunk.start) : bisect_left(starts, chunk.end)]
