@@ -106,6 +106,7 @@ def test_the_report_states_each_target_and_draws_the_growth(tmp_path: Path) -> N
     text = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "| bm25 | 1.04× | 1.13× |" in text
     assert "met: warm offline answer p95 at 1× 60 ms, target ≤ 150 ms" in text
+    assert "met: re-indexing one changed document took 0.20 s at 1× and 0.20 s at 1000×" in text
     assert "MISSED" not in text
     assert report.growth_exponents(RESULTS["growth"])["store size"] == pytest.approx(1.0, 0.05)
 
@@ -115,5 +116,8 @@ def test_a_missed_target_is_reported_as_missed() -> None:
     worse["pipelines"][0]["mrr"] = 0.5
     worse["pipelines"][0]["answer"]["p95_ms"] = 1000.0
     worse["growth"][-1]["query"]["answer"]["p95_ms"] = 900.0
+    worse["growth"][-1]["query"]["reindex_one_changed_seconds"] = 20.0  # 100× the 1× time
     missed = [line for line in report.verdicts(worse) if line.startswith("MISSED")]
-    assert len(missed) == 5  # MRR under each of three baselines, latency ratio, 1000× p95
+    # MRR under each of three baselines, latency ratio, 1000× p95, re-indexing's growth
+    assert len(missed) == 6
+    assert "MISSED: re-indexing one changed document took 0.20 s at 1× and 20.00 s" in missed[-1]
