@@ -18,17 +18,8 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from bot.answers import Answer
-from bot.transcripts import (
-    Conversation,
-    ConversationSummary,
-    RunInfo,
-    TranscriptError,
-    TranscriptNotFound,
-    TranscriptStore,
-    Turn,
-    new_id,
-    now,
-)
+from bot.transcript_types import Conversation, ConversationSummary, RunInfo, Turn, new_id, now
+from bot.transcripts import TranscriptError, TranscriptNotFound, TranscriptStore
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.answers import Answer, Citation
-from bot.transcripts import Conversation, Feedback, Review, RunInfo, Turn, now
+from bot.transcript_types import Conversation, Feedback, Review, RunInfo, Turn, now
 
 if TYPE_CHECKING:
     from docx.document import Document

@@ -35,7 +35,7 @@ from bot.export_docx import (
     status_text,
     write_docx,
 )
-from bot.transcripts import Conversation, Review, RunInfo, Turn, now
+from bot.transcript_types import Conversation, Review, RunInfo, Turn, now
 
 FORMATS = ("md", "json", "docx")
 

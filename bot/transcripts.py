@@ -4,17 +4,16 @@ or in a database server that several app replicas share (`bot.database`).
 A question is written before it is answered (status "pending") and its answer as soon as it
 exists, so a server killed mid-answer loses nothing already asked. Feedback and reviews are
 stored beside the turns they are about. The schema is in `bot.migrations`; the SQL here runs
-on SQLite and PostgreSQL alike ("user" and "end" are quoted: PostgreSQL reserves them).
+on SQLite and PostgreSQL alike ("user" and "end" are quoted: PostgreSQL reserves them); the
+values it reads and writes are in `bot.transcript_types`.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,16 @@ from bot.answers import Answer, answer_from_json
 from bot.database import READING, database_url, display_name, open_engine, reason, sqlite_file
 from bot.errors import ProcurebotError
 from bot.migrations import migrate
+from bot.transcript_types import (
+    Conversation,
+    ConversationSummary,
+    Feedback,
+    Review,
+    RunInfo,
+    Turn,
+    new_id,
+    now,
+)
 
 RATINGS = ("up", "down")
 REASONS = ("wrong citation", "outdated", "missing document", "other")
@@ -40,86 +49,6 @@ class TranscriptError(ProcurebotError):
 
 class TranscriptNotFound(TranscriptError):
     """No conversation or answer has this id (or it is not the caller's to see)."""
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What produced an answer: enough to reproduce it or to judge it later."""
-
-    backend: str
-    model: str
-    parameters: dict[str, Any]
-    corpus_fingerprint: str
-    app_version: str
-
-
-@dataclass(frozen=True)
-class Feedback:
-    user: str
-    rating: str  # up | down
-    reason: str
-    comment: str
-    created_at: str
-
-
-@dataclass(frozen=True)
-class Review:
-    reviewer: str
-    status: str  # approved | needs correction
-    note: str
-    reviewed_at: str
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One question of a conversation and what was answered."""
-
-    id: str
-    conversation_id: str
-    position: int  # 1, 2, … in the conversation
-    user: str
-    question: str
-    status: str  # pending | answered | failed
-    error: str
-    run: RunInfo
-    asked_at: str
-    answered_at: str | None
-    answer: Answer | None
-    feedback: tuple[Feedback, ...] = ()
-    reviews: tuple[Review, ...] = ()  # oldest first; the last one is the current review
-
-    @property
-    def review(self) -> Review | None:
-        return self.reviews[-1] if self.reviews else None
-
-
-@dataclass(frozen=True)
-class ConversationSummary:
-    id: str
-    user: str
-    title: str
-    created_at: str
-    updated_at: str
-    turns: int
-    reviewed: int  # turns with a review
-
-
-@dataclass(frozen=True)
-class Conversation:
-    id: str
-    user: str
-    title: str
-    created_at: str
-    updated_at: str
-    turns: tuple[Turn, ...] = field(default=())
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 class TranscriptStore:

@@ -22,14 +22,8 @@ from bot.errors import ProcurebotError
 from bot.questions import clean_question
 from bot.settings import Settings
 from bot.sources import SourceView, source_view
-from bot.transcripts import (
-    Conversation,
-    ConversationSummary,
-    RunInfo,
-    TranscriptError,
-    TranscriptNotFound,
-    TranscriptStore,
-)
+from bot.transcript_types import Conversation, ConversationSummary, RunInfo
+from bot.transcripts import TranscriptError, TranscriptNotFound, TranscriptStore
 from bot.uploads import UploadResult, add_uploads, remove_upload
 from index.indexing import IndexReport, Progress
 

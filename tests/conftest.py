@@ -1,21 +1,26 @@
-"""Shared fixtures: the real corpus indexed once per session with the real model and Chroma."""
+"""Shared fixtures: the real corpus indexed once per session with the real model and Chroma,
+and a real PostgreSQL server for the transcript tests."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 
 from bot.engine import Engine
 from bot.settings import PROJECT_ROOT, Settings
 from index.documents import Document
 from tests.reliability import Recorder
-from tests.servers import DEVELOPER_SETTINGS, procurebot_environment
+from tests.servers import DEVELOPER_SETTINGS, free_port, procurebot_environment
 
 CORPUS = PROJECT_ROOT / "corpus"
 
@@ -153,3 +158,92 @@ def hostile_corpus(folder: Path) -> Path:
     for name, text in HOSTILE.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+# CI sets this, so that a machine without the server fails instead of skipping the tests (read
+# at import: the tests themselves run without the PROCUREBOT_ variables).
+REQUIRE = "PROCUREBOT_TEST_REQUIRE_POSTGRES"
+REQUIRED = bool(os.environ.get(REQUIRE))
+
+
+def server_programs() -> Path | None:
+    """The folder of initdb and pg_ctl: Debian's newest, or the ones on PATH."""
+    debian = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3])
+    )
+    if debian:
+        return debian[-1].parent
+    found = shutil.which("pg_ctl")
+    return Path(found).parent if found and shutil.which("initdb") else None
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    password: str
+
+    def url(self, database: str = "postgres", password: str | None = None) -> str:
+        secret = self.password if password is None else password
+        return f"postgresql+psycopg://procurebot:{secret}@127.0.0.1:{self.port}/{database}"
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    """Debian's PostgreSQL server (`make postgres` installs it) for the session, on 127.0.0.1
+    and a free port, with a password, in a temporary folder. Without the server programs the
+    tests that use it are skipped, unless PROCUREBOT_TEST_REQUIRE_POSTGRES is set (CI): then
+    they fail."""
+    programs = server_programs()
+    if programs is None:
+        message = "PostgreSQL's server programs are not installed (`make postgres` installs them)"
+        if REQUIRED:
+            pytest.fail(f"{message}, and {REQUIRE} is set")
+        pytest.skip(message)
+    # The server refuses to run as root: as root, it runs as the `postgres` user.
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    folder = Path(tempfile.mkdtemp(prefix="procurebot-postgres-"))
+    password = secrets.token_hex(12)
+    (folder / "password").write_text(password + "\n", encoding="utf-8")
+    if as_user:
+        shutil.chown(folder, "postgres")
+        shutil.chown(folder / "password", "postgres")
+    data, log, port = folder / "data", folder / "server.log", free_port()
+
+    def run(program: str, *args: str) -> None:
+        done = subprocess.run(
+            [*as_user, str(programs / program), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            logged = log.read_text(encoding="utf-8") if log.exists() else ""
+            pytest.fail(f"{program} failed:\n{done.stdout}{done.stderr}{logged}")
+
+    run(
+        "initdb", "--pgdata", str(data), "--username", "procurebot", "--pwfile",
+        str(folder / "password"), "--auth", "scram-sha-256", "--encoding", "UTF8",
+        "--locale", "C.UTF-8", "--no-sync",
+    )  # fmt: skip
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories='' "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    run("pg_ctl", "start", "--pgdata", str(data), "--log", str(log), "--wait", "-o", options)
+    try:
+        yield Server(port, password)
+    finally:
+        run("pg_ctl", "stop", "--pgdata", str(data), "--mode", "immediate", "--wait")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def url(server: Server) -> str:
+    """A new, empty database on the server."""
+    name = f"transcripts_{secrets.token_hex(6)}"
+    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as db:
+        db.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return server.url(name)

@@ -28,7 +28,8 @@ from bot.exports import (
     to_markdown,
 )
 from bot.settings import PROJECT_ROOT
-from bot.transcripts import Conversation, RunInfo, TranscriptStore
+from bot.transcript_types import Conversation, RunInfo
+from bot.transcripts import TranscriptStore
 from index.loaders import load_text
 
 PRICE = "What does Mistral Medium 3 cost per million output tokens?"

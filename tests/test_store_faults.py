@@ -22,7 +22,8 @@ import pytest
 
 from bot.engine import Engine
 from bot.settings import Settings
-from bot.transcripts import RunInfo, TranscriptStore
+from bot.transcript_types import RunInfo
+from bot.transcripts import TranscriptStore
 from index.chunking import chunk_document, document_key
 from index.documents import scan_corpus
 from index.errors import StoreDamaged, StoreLocked

@@ -1,14 +1,16 @@
 """Transcripts in SQLite: migrations, turns saved as they happen, feedback, reviews, search,
-and the database chosen by URL (PostgreSQL itself: test_transcripts_postgres.py)."""
+and the database chosen by URL. The tests on `each_store` run in PostgreSQL too, where the
+test server runs (what only PostgreSQL shows: test_transcripts_postgres.py)."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy import Engine as SqlEngine
 
 from bot.access import LOCAL
@@ -17,7 +19,8 @@ from bot.database import database_url, open_engine
 from bot.engine import Engine
 from bot.migrations import MIGRATIONS, migrate
 from bot.settings import Settings
-from bot.transcripts import RunInfo, TranscriptError, TranscriptNotFound, TranscriptStore
+from bot.transcript_types import RunInfo
+from bot.transcripts import TranscriptError, TranscriptNotFound, TranscriptStore
 from bot.workspace import Workspace
 from tests.conftest import CORPUS, run_cli
 from tests.servers import free_port
@@ -52,6 +55,20 @@ ANSWER = Answer(
 @pytest.fixture
 def store(tmp_path: Path) -> TranscriptStore:
     return TranscriptStore(tmp_path / "transcripts.sqlite")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def each_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TranscriptStore]:
+    """The store in SQLite, then in PostgreSQL (a new database on conftest's server, skipped
+    where that server cannot run): the same SQL has to behave the same in both."""
+    database: Path | str = (
+        tmp_path / "transcripts.sqlite"
+        if request.param == "sqlite"
+        else request.getfixturevalue("url")
+    )
+    store = TranscriptStore(database)
+    yield store
+    store.close()
 
 
 def sqlite_engine(path: Path) -> SqlEngine:
@@ -104,8 +121,9 @@ def test_a_failing_migration_leaves_nothing_half_done(tmp_path: Path) -> None:
 
 
 def test_a_question_is_saved_before_its_answer_and_the_answer_round_trips(
-    store: TranscriptStore,
+    each_store: TranscriptStore,
 ) -> None:
+    store = each_store
     conversation = store.start_conversation("alice")
     turn = store.record_question(conversation, "alice", "What does it cost?", RUN)
     pending = store.conversation(conversation).turns[0]
@@ -123,27 +141,35 @@ def test_a_question_is_saved_before_its_answer_and_the_answer_round_trips(
     assert (turns[1].status, turns[1].error) == ("failed", "the index cannot be opened")
 
 
-def test_citations_are_kept_in_their_own_table_for_audits(store: TranscriptStore) -> None:
+def test_citations_are_kept_in_their_own_table_for_audits(each_store: TranscriptStore) -> None:
+    store = each_store
     conversation = store.start_conversation("alice")
     store.record_answer(store.record_question(conversation, "alice", "q?", RUN), ANSWER)
-    db = sqlite3.connect(store.path)
-    row = db.execute("SELECT source, start, end, quote, sha256 FROM citations").fetchone()
-    assert row == (CITATION.source, 1063, 1096, CITATION.quote, "a" * 64)
+    with store.engine.connect() as db:
+        row = db.execute(text('SELECT source, start, "end", quote, sha256 FROM citations')).one()
+    assert tuple(row) == (CITATION.source, 1063, 1096, CITATION.quote, "a" * 64)
 
 
-def test_feedback_and_reviews(store: TranscriptStore) -> None:
+def test_feedback_is_replaced_and_reviews_kept_as_history(each_store: TranscriptStore) -> None:
+    store = each_store
     conversation = store.start_conversation("alice")
     turn = store.record_question(conversation, "alice", "q?", RUN)
     store.add_feedback(turn, "alice", "up")
     store.add_feedback(turn, "alice", "down", "outdated", "  the price changed  ")
+    store.add_feedback(turn, "bob", "up")
     store.add_review(turn, "rita", "needs correction", "cite the vendor page")
     store.add_review(turn, "rita", "approved")
     saved = store.conversation(conversation).turns[0]
-    assert [(f.rating, f.reason, f.comment) for f in saved.feedback] == [
-        ("down", "outdated", "the price changed")
+    assert sorted((f.user, f.rating, f.reason, f.comment) for f in saved.feedback) == [
+        ("alice", "down", "outdated", "the price changed"),
+        ("bob", "up", "", ""),
     ]
     assert [r.status for r in saved.reviews] == ["needs correction", "approved"]
     assert saved.review is not None and saved.review.status == "approved"
+    with pytest.raises(TranscriptNotFound):
+        store.add_review("nope", "rita", "approved")
+    summary = store.conversations()[0]
+    assert (summary.turns, summary.reviewed) == (1, 1)
 
 
 @pytest.mark.parametrize(
@@ -167,19 +193,22 @@ def test_wrong_feedback_and_reviews_are_refused_and_change_nothing(
     assert saved.feedback == () and saved.reviews == ()
 
 
-def test_search_by_text_user_and_date(store: TranscriptStore) -> None:
+def test_search_by_text_user_and_date(each_store: TranscriptStore) -> None:
+    store = each_store
     first = store.start_conversation("alice")
     store.record_answer(store.record_question(first, "alice", "What does it cost?", RUN), ANSWER)
     second = store.start_conversation("bob")
     store.record_question(second, "bob", "Which clouds sell 100% of it?", RUN)
-    assert [c.id for c in store.conversations()] == [second, first]
+    assert [c.id for c in store.conversations()] == [second, first]  # same second: newest first
     assert [c.id for c in store.conversations(user="alice")] == [first]
     assert [c.id for c in store.conversations(text="per million")] == [first]  # in the answer
+    assert [c.id for c in store.conversations(text="PER MILLION")] == [first]  # any case
     assert [c.id for c in store.conversations(text="100%")] == [second]  # % is literal
     assert store.conversations(text="1_0") == []
     today = date.today()
     assert len(store.conversations(since=today, until=today)) == 2
     assert store.conversations(until=date(2000, 1, 1)) == []
+    assert [c.id for c in store.conversations(limit=1)] == [second]
     summary = store.conversations(user="alice")[0]
     assert (summary.turns, summary.reviewed) == (1, 0)
 

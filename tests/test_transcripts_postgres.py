@@ -1,128 +1,26 @@
 """Transcripts in a real PostgreSQL server, as app replicas share them.
 
-The session starts Debian's server (`make postgres` installs it) on 127.0.0.1 and a free port,
-with a password, in a temporary folder; each test gets a database of its own. Without the
-server programs the tests are skipped, unless PROCUREBOT_TEST_REQUIRE_POSTGRES is set (CI):
-then they fail.
+The server, and a database of its own for each test, come from conftest.py (`server`, `url`).
+The store's tests that hold in either database are in test_transcripts.py, run on both.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-import subprocess
-import tempfile
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from bot.access import User
 from bot.database import database_url, open_engine
 from bot.engine import Engine
 from bot.migrations import MIGRATIONS, migrate
-from bot.transcripts import TranscriptError, TranscriptNotFound, TranscriptStore
+from bot.transcripts import TranscriptError, TranscriptStore
 from bot.workspace import Workspace
-from tests.servers import free_port
+from tests.conftest import Server
 from tests.test_transcripts import ANSWER, RUN
 
 pytestmark = pytest.mark.slow
-
-# CI sets this, so that a machine without the server fails instead of skipping the tests (read
-# at import: the tests themselves run without the PROCUREBOT_ variables).
-REQUIRE = "PROCUREBOT_TEST_REQUIRE_POSTGRES"
-REQUIRED = bool(os.environ.get(REQUIRE))
-
-
-def server_programs() -> Path | None:
-    """The folder of initdb and pg_ctl: Debian's newest, or the ones on PATH."""
-    debian = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3])
-    )
-    if debian:
-        return debian[-1].parent
-    found = shutil.which("pg_ctl")
-    return Path(found).parent if found and shutil.which("initdb") else None
-
-
-@dataclass(frozen=True)
-class Server:
-    port: int
-    password: str
-
-    def url(self, database: str = "postgres", password: str | None = None) -> str:
-        secret = self.password if password is None else password
-        return f"postgresql+psycopg://procurebot:{secret}@127.0.0.1:{self.port}/{database}"
-
-
-@pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
-    programs = server_programs()
-    if programs is None:
-        message = "PostgreSQL's server programs are not installed (`make postgres` installs them)"
-        if REQUIRED:
-            pytest.fail(f"{message}, and {REQUIRE} is set")
-        pytest.skip(message)
-    # The server refuses to run as root: as root, it runs as the `postgres` user.
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    folder = Path(tempfile.mkdtemp(prefix="procurebot-postgres-"))
-    password = secrets.token_hex(12)
-    (folder / "password").write_text(password + "\n", encoding="utf-8")
-    if as_user:
-        shutil.chown(folder, "postgres")
-        shutil.chown(folder / "password", "postgres")
-    data, log, port = folder / "data", folder / "server.log", free_port()
-
-    def run(program: str, *args: str) -> None:
-        done = subprocess.run(
-            [*as_user, str(programs / program), *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if done.returncode != 0:
-            logged = log.read_text(encoding="utf-8") if log.exists() else ""
-            pytest.fail(f"{program} failed:\n{done.stdout}{done.stderr}{logged}")
-
-    run(
-        "initdb", "--pgdata", str(data), "--username", "procurebot", "--pwfile",
-        str(folder / "password"), "--auth", "scram-sha-256", "--encoding", "UTF8",
-        "--locale", "C.UTF-8", "--no-sync",
-    )  # fmt: skip
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories='' "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
-    run("pg_ctl", "start", "--pgdata", str(data), "--log", str(log), "--wait", "-o", options)
-    try:
-        yield Server(port, password)
-    finally:
-        run("pg_ctl", "stop", "--pgdata", str(data), "--mode", "immediate", "--wait")
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def url(server: Server) -> str:
-    """A new, empty database on the server."""
-    name = f"transcripts_{secrets.token_hex(6)}"
-    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as db:
-        db.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    return server.url(name)
-
-
-@pytest.fixture
-def store(url: str) -> Iterator[TranscriptStore]:
-    store = TranscriptStore(url)
-    yield store
-    store.close()
 
 
 def test_all_migrations_run_on_an_empty_database_once_even_from_replicas_at_once(
@@ -161,63 +59,6 @@ def test_a_failing_migration_leaves_nothing_half_done(url: str) -> None:
         names = db.execute(text("SELECT name FROM _migrations")).scalars().all()
     assert sorted(names) == sorted(m.__name__ for m in MIGRATIONS)
     engine.dispose()
-
-
-def test_a_question_is_saved_before_its_answer_and_the_answer_round_trips(
-    store: TranscriptStore,
-) -> None:
-    conversation = store.start_conversation("alice")
-    turn = store.record_question(conversation, "alice", "What does it cost?", RUN)
-    pending = store.conversation(conversation).turns[0]
-    assert (pending.status, pending.answer, pending.position) == ("pending", None, 1)
-    store.record_answer(turn, ANSWER)
-    saved = store.conversation(conversation)
-    assert saved.title == "What does it cost?"
-    assert saved.turns[0].answer == ANSWER and saved.turns[0].run == RUN
-    second = store.record_question(conversation, "alice", "And for 3.1?", RUN)
-    store.record_failure(second, "the index cannot be opened")
-    turns = store.conversation(conversation).turns
-    assert [t.position for t in turns] == [1, 2]
-    assert (turns[1].status, turns[1].error) == ("failed", "the index cannot be opened")
-    with store.engine.connect() as db:
-        row = db.execute(text('SELECT source, start, "end", quote FROM citations')).one()
-    assert tuple(row) == (ANSWER.citations[0].source, 1063, 1096, ANSWER.citations[0].quote)
-
-
-def test_feedback_is_replaced_and_reviews_kept_as_history(store: TranscriptStore) -> None:
-    conversation = store.start_conversation("alice")
-    turn = store.record_question(conversation, "alice", "q?", RUN)
-    store.add_feedback(turn, "alice", "up")
-    store.add_feedback(turn, "alice", "down", "outdated", "  the price changed  ")
-    store.add_feedback(turn, "bob", "up")
-    store.add_review(turn, "rita", "needs correction", "cite the vendor page")
-    store.add_review(turn, "rita", "approved")
-    saved = store.conversation(conversation).turns[0]
-    assert sorted((f.user, f.rating, f.reason, f.comment) for f in saved.feedback) == [
-        ("alice", "down", "outdated", "the price changed"),
-        ("bob", "up", "", ""),
-    ]
-    assert [r.status for r in saved.reviews] == ["needs correction", "approved"]
-    with pytest.raises(TranscriptNotFound):
-        store.add_review("nope", "rita", "approved")
-    summary = store.conversations()[0]
-    assert (summary.turns, summary.reviewed) == (1, 1)
-
-
-def test_search_by_text_user_and_date(store: TranscriptStore) -> None:
-    first = store.start_conversation("alice")
-    store.record_answer(store.record_question(first, "alice", "What does it cost?", RUN), ANSWER)
-    second = store.start_conversation("bob")
-    store.record_question(second, "bob", "Which clouds sell 100% of it?", RUN)
-    assert [c.id for c in store.conversations()] == [second, first]  # same second: newest first
-    assert [c.id for c in store.conversations(user="alice")] == [first]
-    assert [c.id for c in store.conversations(text="PER MILLION")] == [first]  # any case
-    assert [c.id for c in store.conversations(text="100%")] == [second]  # % is literal
-    assert store.conversations(text="1_0") == []
-    today = date.today()
-    assert len(store.conversations(since=today, until=today)) == 2
-    assert store.conversations(until=date(2000, 1, 1)) == []
-    assert [c.id for c in store.conversations(limit=1)] == [second]
 
 
 def test_two_stores_on_one_database_see_each_others_writes(url: str) -> None:

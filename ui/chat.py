@@ -16,7 +16,8 @@ import gradio as gr
 
 from bot.access import AccessError
 from bot.answers import Answer
-from bot.transcripts import REASONS, Conversation, TranscriptNotFound, Turn
+from bot.transcript_types import Conversation, Turn
+from bot.transcripts import REASONS, TranscriptNotFound
 from bot.workspace import Exchange, Workspace
 from ui.people import Context, scratch_folder, shown_errors
 from ui.render import (

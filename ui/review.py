@@ -8,7 +8,8 @@ from typing import Any
 
 import gradio as gr
 
-from bot.transcripts import REVIEW_STATUSES, Conversation
+from bot.transcript_types import Conversation
+from bot.transcripts import REVIEW_STATUSES
 from ui.chat import FORMATS
 from ui.people import Context, scratch_folder, shown_errors
 from ui.render import answer_markdown, shown
