@@ -4,7 +4,8 @@ A document is identified by its source path; a version of it by the SHA-256 of i
 the chunker's signature. A document whose version the store records as complete is left
 alone; a new or changed one is chunked and embedded, then replaces its old entries; the
 entries of a file that is gone are removed. A file that cannot be read keeps the entries of
-its last readable version and is reported as skipped.
+its last readable version and is reported as skipped (unless a run stopped while writing
+them: then they are removed).
 
 What a run costs grows with what changed, not with the corpus: the store's document records
 say what it holds (one entry per document), unchanged files are hashed but not read as
@@ -82,7 +83,12 @@ def update_index(
         else:  # changed, or left half-written by a run that stopped
             updated.append(document)
     current = {document.source for document in scan.documents} | set(scan.unchanged)
-    removed = sorted(set(stored) - current - unreadable)
+    # An unreadable file keeps its last complete version; a half-written one cannot be redone.
+    removed = sorted(
+        source
+        for source, record in stored.items()
+        if source not in current and (source not in unreadable or not record.complete)
+    )
     store.remove_documents([stored[source] for source in removed])
     redone = [d.source for d in updated if not stored[d.source].complete]
 

@@ -261,6 +261,23 @@ def test_an_unreadable_file_keeps_its_last_version(indexed, small_corpus: Path, 
     assert store.count() == before
 
 
+def test_an_unreadable_file_left_half_written_is_removed(
+    indexed, small_corpus: Path, embedder
+) -> None:
+    """Its last version is not complete and cannot be read again: nothing of it may stay."""
+    settings, store = indexed
+    beta = store.stored_documents()["corpus/beta.txt"]
+    store.begin_writing([beta])  # as if killed while beta.txt was being rewritten
+    (small_corpus / "beta.txt").write_bytes(b"\xff\xfe\x00binary now")
+    report = refresh_index(settings, store, embedder)
+    assert [source for source, _ in report.skipped] == ["corpus/beta.txt"]
+    assert report.removed == ("corpus/beta.txt",)
+    assert "corpus/beta.txt" not in store.stored_documents()
+    chunks = store._collection.get(include=["metadatas"])["metadatas"] or []
+    assert chunks and all(meta["source"] != "corpus/beta.txt" for meta in chunks)
+    assert store.sentence_ids(["corpus/beta.txt"]) == []
+
+
 def test_a_store_built_with_another_model_names_the_rebuild_command(
     tmp_path: Path, small_corpus: Path, embedder
 ) -> None:
