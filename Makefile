@@ -54,7 +54,7 @@ load: $(STAMP)
 	$(BIN)/python -m tests.load --users 20 --questions 10
 
 # Speed, memory and quality against plain baselines, and growth at 1×, 10× and 100× the corpus
-# (README, "Performance"); about 10 minutes. bench-1000 adds the 1000× point (about 40 more).
+# (README, "Performance"); about 6 minutes. bench-1000 adds the 1000× point (about 15 more).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
