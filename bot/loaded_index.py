@@ -88,14 +88,14 @@ class LoadedIndex:
         self._held[source] = _Held(
             document.record.key, positions, document.vector_sum, learn_aliases(lines)
         )
-        self.sentences.add(source, document.record.key, document.sentence_ids)
+        self.sentences.add(source, document.sentence_ids)
 
     def _drop(self, source: str) -> None:
         held = self._held.pop(source)
         self.keywords.remove(held.positions)
         for position in held.positions:
             self._slots[position] = None
-        self.sentences.remove(source, held.key)
+        self.sentences.remove(source)
 
     def _derive(self) -> None:
         """The aliases and the centroid, from each document's share."""
@@ -134,29 +134,22 @@ def _load(store: ChunkStore, records: list[StoredDocument]) -> list[_Loaded]:
 
 
 class SentenceSpans:
-    """Where each stored sentence starts, by document version, from the sentences' ids
+    """Where each stored sentence starts, by document, from the sentences' ids
     (`<document key>:s<start>-<end>`): the sentences inside a passage are found here and read
     by id, in time independent of the corpus size."""
 
     def __init__(self) -> None:
-        self._key_of: dict[str, str] = {}
-        self._starts: dict[str, tuple[list[int], list[str]]] = {}
+        self._by_source: dict[str, tuple[list[int], list[str]]] = {}
 
-    def add(self, source: str, key: str, sentence_ids: list[str]) -> None:
+    def add(self, source: str, sentence_ids: list[str]) -> None:
         entries = sorted((int(i.rsplit(":", 1)[1][1:].split("-", 1)[0]), i) for i in sentence_ids)
-        self._key_of[source] = key
-        self._starts[key] = ([start for start, _ in entries], [i for _, i in entries])
+        self._by_source[source] = ([start for start, _ in entries], [i for _, i in entries])
 
-    def remove(self, source: str, key: str) -> None:
-        self._starts.pop(key, None)
-        if self._key_of.get(source) == key:
-            del self._key_of[source]
+    def remove(self, source: str) -> None:
+        self._by_source.pop(source, None)
 
     def inside(self, chunk: Chunk) -> list[str]:
-        """Ids of the sentences that start inside the chunk, in order. A passage that is not
-        one of the store's chunks (a baseline's) is matched against its document's version."""
-        key = chunk.id.rsplit(":", 1)[0]
-        if key not in self._starts:
-            key = self._key_of.get(chunk.source, "")
-        starts, ids = self._starts.get(key, ([], []))
+        """Ids of the sentences of the chunk's document, in the version held, that start
+        inside the chunk, in order (a baseline's passage is matched the same way)."""
+        starts, ids = self._by_source.get(chunk.source, ([], []))
         return ids[bisect_left(starts, chunk.start) : bisect_left(starts, chunk.end)]
