@@ -41,14 +41,15 @@ class StoredDocument:
     title: str = ""
     kind: str = ""
     date: str | None = None
-    indexed_at: str = ""  # ISO 8601, UTC, when it was completed
+    indexed_at: str = ""  # ISO 8601, UTC, when its state was last written
     complete: bool = True  # False: its entries were being written when a run stopped
+    stamp: str = ""  # the file's size, times and inode when read ("": hash it to compare)
 
     def chunk_ids(self) -> list[str]:
         return [f"{self.key}:{i}" for i in range(self.n_chunks)]
 
 
-def record_metadata(record: StoredDocument, state: str, stamp: str) -> dict[str, str | int]:
+def record_metadata(record: StoredDocument) -> dict[str, str | int]:
     return {
         "sha256": record.sha256,
         "key": record.key,
@@ -56,8 +57,9 @@ def record_metadata(record: StoredDocument, state: str, stamp: str) -> dict[str,
         "title": record.title,
         "kind": record.kind,
         "date": record.date or "",
-        "indexed_at": stamp,
-        "state": state,
+        "indexed_at": record.indexed_at,
+        "state": COMPLETE if record.complete else WRITING,
+        "stamp": record.stamp,
     }
 
 
@@ -72,6 +74,7 @@ def record_from(source: str, meta: dict[str, Any]) -> StoredDocument:
         date=str(meta["date"]) or None,
         indexed_at=str(meta["indexed_at"]),
         complete=meta["state"] == COMPLETE,
+        stamp=str(meta.get("stamp", "")),
     )
 
 

@@ -2,10 +2,10 @@
 
 The store is its own record of what was indexed (`index.entries`): one record per document
 says which version of it is stored and whether all of its entries are, so there is no second
-database to fall out of step with it, and finding what changed costs one read of the records,
-not of the chunks. The collections' metadata names the embedding model that made the vectors
-and the layout of the entries; a store of an older layout is emptied on opening and built
-again from the documents.
+database to fall out of step with it, and finding what changed reads the records, not the
+chunks (and reads them from memory while no process has written one: `index.records`). The
+collections' metadata names the embedding model that made the vectors and the layout of the
+entries; a store of an older layout is emptied on opening and built again from the documents.
 
 The store lives where its StoreLocation says: in a folder on this machine, which procurebot
 opens itself and checks for locks and damage first (`index.store_files`), or on a Chroma
@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -28,21 +29,17 @@ from typing import Any, TypeVar
 from index import store_files, store_server
 from index.chunking import Chunk
 from index.entries import (
-    COMPLETE,
-    RECORD_VECTOR,
-    WRITING,
     StoredDocument,
     StoredSentence,
     chunk_from,
     chunk_metadata,
-    record_from,
-    record_metadata,
     sentence_from,
     sentence_id,
     sentence_metadata,
 )
 from index.errors import EmbeddingModelMismatch, StoreDamaged
 from index.location import ChromaFolder, ChromaServer, StoreLocation
+from index.records import DocumentRecords
 
 __all__ = ["ChunkStore", "StoredDocument", "StoredSentence"]
 
@@ -60,7 +57,6 @@ LAYOUT = 2  # 2: document records; a store of another layout is emptied and buil
 WRITE_BATCH = 4000
 READ_IDS = 4000  # ids read per call
 SOURCES_PER_CALL = 50  # documents deleted or read per call (each may have thousands of entries)
-READ_PAGE = 10_000  # entries read per call when reading a whole collection
 
 T = TypeVar("T")
 
@@ -75,7 +71,8 @@ class ChunkStore:
         embedding_model: str,
     ) -> None:
         self.location = location
-        self._collection, self._sentences, self._documents = collections
+        self._collection, self._sentences, documents = collections
+        self._records = DocumentRecords(documents, self._call)
         self.embedding_model = embedding_model
         self.moved_aside: Path | None = None  # where `open(rebuild=True)` put a damaged store
 
@@ -127,40 +124,24 @@ class ChunkStore:
 
     def stored_documents(self) -> dict[str, StoredDocument]:
         """Every document's record, complete or not, by source."""
-        merged: dict[str, list[Any]] = {"ids": [], "metadatas": []}
-        offset = 0
-        while True:  # a page at a time, below Chroma's limit on one read
-            page = self._call(
-                partial(self._documents.get, include=["metadatas"], limit=READ_PAGE, offset=offset)
-            )
-            merged["ids"] += page["ids"]
-            merged["metadatas"] += page["metadatas"] or []
-            if len(page["ids"]) < READ_PAGE:
-                break
-            offset += READ_PAGE
-        return {
-            source: record_from(source, meta)
-            for source, meta in zip(merged["ids"], merged["metadatas"], strict=True)
-        }
+        return self._records.read()
 
     def begin_writing(self, records: Sequence[StoredDocument]) -> None:
         """Mark the documents as being written: until `finish_writing`, a run that stops
         leaves them for the next run to redo."""
-        self._write_records(records, WRITING)
+        self._write_records(records, complete=False)
 
     def finish_writing(self, records: Sequence[StoredDocument]) -> None:
         """Mark the documents complete: every chunk and sentence of their version is stored."""
-        self._write_records(records, COMPLETE)
+        self._write_records(records, complete=True)
 
-    def _write_records(self, records: Sequence[StoredDocument], state: str) -> None:
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        self._upsert(
-            self._documents,
-            ids=[record.source for record in records],
-            vectors=[RECORD_VECTOR] * len(records),
-            documents=[record.title for record in records],
-            metadatas=[record_metadata(record, state, stamp) for record in records],
-        )
+    def restamp(self, records: Sequence[StoredDocument]) -> None:
+        """Rewrite records whose file was found unchanged under a new stamp (`entries`)."""
+        self._records.write(records)
+
+    def _write_records(self, records: Sequence[StoredDocument], *, complete: bool) -> None:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        self._records.write([replace(r, complete=complete, indexed_at=now) for r in records])
 
     def remove_documents(self, records: Sequence[StoredDocument]) -> None:
         """Delete the documents' entries, then their records."""
@@ -168,7 +149,7 @@ class ChunkStore:
             batch = records[begin : begin + SOURCES_PER_CALL]
             self.begin_writing(batch)
             self.delete_entries([record.source for record in batch])
-            self._call(partial(self._documents.delete, ids=[r.source for r in batch]))
+            self._records.delete([r.source for r in batch])
 
     # Chunks and sentences.
 

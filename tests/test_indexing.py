@@ -10,6 +10,7 @@ from bot.engine import Engine, open_store, refresh_index
 from bot.retrieval import Passage
 from bot.settings import Settings
 from index import documents as index_documents
+from index import records as index_records
 from index import store as index_store
 from index.chunking import chunk_document, document_key
 from index.documents import Document, scan_corpus
@@ -98,18 +99,18 @@ def test_whole_collections_are_read_a_page_at_a_time(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Chroma fails on one read of more than about 32,000 entries; pages give the same."""
-    store = engine.store
 
-    def everything() -> tuple[object, ...]:
+    def everything(store: ChunkStore) -> tuple[object, ...]:
         sources = sorted(store.stored_documents())
         return store.stored_documents(), store.sentence_ids(sources), store.chunks()
 
-    whole = everything()
+    whole = everything(engine.store)
     assert len(whole[0]) > 2 and len(whole[1]) > 7 and len(whole[2]) > 7
-    monkeypatch.setattr(index_store, "READ_PAGE", 2)
+    monkeypatch.setattr(index_records, "READ_PAGE", 2)
     monkeypatch.setattr(index_store, "READ_IDS", 7)
     monkeypatch.setattr(index_store, "SOURCES_PER_CALL", 1)
-    assert everything() == whole
+    # opened again, so that the records are read from the store, not from memory
+    assert everything(open_store(engine.settings, engine.embedder)) == whole
 
 
 def test_ids_are_stable_so_reindexing_never_duplicates(indexed, embedder) -> None:
@@ -228,6 +229,29 @@ def test_unchanged_files_are_hashed_not_read_as_documents(
     report = refresh_index(settings, store, embedder)
     assert read == ["beta.txt"] and report.updated == ("corpus/beta.txt",)
     assert sorted(report.unchanged) == ["corpus/alpha.md", "corpus/vendor.txt"]
+
+
+def test_reindexing_reads_the_records_from_memory(
+    indexed, small_corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-indexing one document reads no record of the others: this process wrote them last,
+    and the retriever's load reads them from memory too."""
+    settings, store = indexed
+    engine = Engine(settings, store, embedder)
+    full_reads: list[int] = []
+    real = index_records.DocumentRecords._records
+
+    def counted(records: index_records.DocumentRecords) -> dict[str, StoredDocument]:
+        full_reads.append(1)
+        return real(records)
+
+    monkeypatch.setattr(index_records.DocumentRecords, "_records", counted)
+    (small_corpus / "gamma.md").write_text("# Gamma\n\nGamma costs $5.\n", encoding="utf-8")
+    assert engine.reindex().added == ("corpus/gamma.md",)
+    (small_corpus / "alpha.md").unlink()
+    assert engine.reindex().removed == ("corpus/alpha.md",)
+    assert full_reads == []
+    assert engine.retriever.keyword_search("Gamma costs", 1)[0].source == "corpus/gamma.md"
 
 
 def test_a_store_of_an_earlier_layout_is_emptied_and_built_again(
