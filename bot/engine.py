@@ -24,7 +24,7 @@ from bot.questions import Question, clean_question
 from bot.retrieval import HybridRetriever, Passage, Retrieval
 from bot.settings import Settings
 from index.chunking import version_key
-from index.documents import CorpusScan, scan_corpus
+from index.documents import CorpusScan, Indexed, scan_corpus
 from index.embeddings import load_embedder, model_name
 from index.indexing import IndexReport, Progress, update_index
 from index.store import ChunkStore, StoredDocument
@@ -41,9 +41,9 @@ def scan_documents(
     settings: Settings, stored: dict[str, StoredDocument] | None = None
 ) -> CorpusScan:
     """The shipped corpus and the documents uploaded in the web app, as one scan; files whose
-    version `stored` records as complete are hashed, not read."""
+    version `stored` records as complete are not read (`scan_corpus`)."""
     indexed = {
-        source: d.sha256
+        source: Indexed(d.sha256, d.stamp)
         for source, d in (stored or {}).items()
         if d.complete and d.key == version_key(source, d.sha256)
     }
@@ -54,6 +54,7 @@ def scan_documents(
         tuple(d for scan in scans for d in scan.documents),
         tuple(p for scan in scans for p in scan.problems),
         tuple(s for scan in scans for s in scan.unchanged),
+        tuple(r for scan in scans for r in scan.restamped),
     )
 
 

@@ -8,7 +8,9 @@ date its text mentions, its language guessed from its words, kind "other").
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import time
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from index.loaders import extracted, is_supported, load_text
 CATALOG_NAME = "catalog.toml"
 KINDS = ("vendor-docs", "model-directory", "news", "community", "other")
 MAX_FILE_BYTES = 20 * 1024 * 1024
+RECENT_NS = 2 * 10**9  # a file changed more recently than this has no stamp yet
 
 
 @dataclass(frozen=True)
@@ -38,25 +41,36 @@ class Document:
     text: str
     catalogued: bool
     extracted: bool  # spans refer to text extracted from the file (HTML, PDF, DOCX)
+    stamp: str = ""  # the file's `file_stamp` when read
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """What the index holds of a file: the SHA-256 of its bytes, and its stamp when read."""
+
+    sha256: str
+    stamp: str = ""
 
 
 @dataclass(frozen=True)
 class CorpusScan:
     """The readable documents of a corpus folder, the files that could not be read, and the
-    files left unread because their bytes are those of the version already indexed."""
+    files left unread because they hold the version already indexed."""
 
     documents: tuple[Document, ...]
     problems: tuple[DocumentError, ...] = field(default=())
     unchanged: tuple[str, ...] = field(default=())  # sources
+    # (source, stamp) of unchanged files whose stamp is not the one recorded
+    restamped: tuple[tuple[str, str], ...] = field(default=())
 
 
-def scan_corpus(corpus_dir: Path, indexed: Mapping[str, str] | None = None) -> CorpusScan:
+def scan_corpus(corpus_dir: Path, indexed: Mapping[str, Indexed] | None = None) -> CorpusScan:
     """Read every supported file below `corpus_dir` (hidden files and the catalog excepted).
 
-    `indexed` gives, by source, the SHA-256 of the version the index holds: a file with those
-    bytes is only hashed, not read as a document (finding its title, dates and language costs
-    far more than the hash), so that a scan for changes costs little more than reading the
-    bytes.
+    `indexed` says, by source, what the index holds: a file whose stamp (`file_stamp`) is the
+    one recorded is not opened, and a file whose bytes have the SHA-256 recorded is not read
+    as a document (finding its title, dates and language costs far more than the hash), so
+    that a scan for changes costs little more than listing the folder.
     """
     if not corpus_dir.is_dir():
         raise CatalogError(f"The corpus folder {corpus_dir} does not exist.")
@@ -65,17 +79,35 @@ def scan_corpus(corpus_dir: Path, indexed: Mapping[str, str] | None = None) -> C
     documents: list[Document] = []
     problems: list[DocumentError] = []
     unchanged: list[str] = []
-    for path in _corpus_files(corpus_dir):
-        source = source_of(path, corpus_dir)
+    restamped: list[tuple[str, str]] = []
+    for path, relative, stat in _corpus_files(corpus_dir):
+        source = f"{corpus_dir.name}/{relative}"
+        known = indexed.get(source)
+        stamp = file_stamp(stat)
+        if known is not None and stamp and stamp == known.stamp:
+            unchanged.append(source)
+            continue
         try:
-            data = _read_bytes(path, corpus_dir)
-            if indexed.get(source) == hashlib.sha256(data).hexdigest():
+            data = _read_bytes(path, relative, stat.st_size)
+            if known is not None and known.sha256 == hashlib.sha256(data).hexdigest():
                 unchanged.append(source)
+                if stamp != known.stamp:
+                    restamped.append((source, stamp))
             else:
-                documents.append(read_document(path, corpus_dir, catalog, data))
+                documents.append(read_document(path, corpus_dir, catalog, data, stamp))
         except DocumentError as exc:
             problems.append(DocumentError(source, exc.reason))
-    return CorpusScan(tuple(documents), tuple(problems), tuple(unchanged))
+    return CorpusScan(tuple(documents), tuple(problems), tuple(unchanged), tuple(restamped))
+
+
+def file_stamp(stat: os.stat_result) -> str:
+    """What changes whenever a file's bytes do: its size, modification and change times and
+    inode (as git compares files to its index). "" for a file changed in the last
+    RECENT_NS: a write within the file system's clock tick after it is read would leave the
+    same stamp, so such a file is hashed again next time."""
+    if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RECENT_NS:
+        return ""
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
 
 
 def source_of(path: Path, corpus_dir: Path) -> str:
@@ -83,9 +115,8 @@ def source_of(path: Path, corpus_dir: Path) -> str:
     return (Path(corpus_dir.name) / path.relative_to(corpus_dir)).as_posix()
 
 
-def _read_bytes(path: Path, corpus_dir: Path) -> bytes:
-    if path.stat().st_size > MAX_FILE_BYTES:
-        relative = path.relative_to(corpus_dir).as_posix()
+def _read_bytes(path: Path, relative: str, size: int) -> bytes:
+    if size > MAX_FILE_BYTES:
         raise DocumentError(relative, f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB")
     return path.read_bytes()
 
@@ -95,10 +126,12 @@ def read_document(
     corpus_dir: Path,
     catalog: dict[str, dict[str, str]],
     data: bytes | None = None,
+    stamp: str = "",
 ) -> Document:
-    """One file as a document; `data` is its bytes when already read."""
+    """One file as a document; `data` is its bytes when already read, `stamp` its
+    `file_stamp` when they were."""
     relative = path.relative_to(corpus_dir).as_posix()
-    data = _read_bytes(path, corpus_dir) if data is None else data
+    data = _read_bytes(path, relative, path.stat().st_size) if data is None else data
     text = load_text(path, data)
     source = source_of(path, corpus_dir)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -115,6 +148,7 @@ def read_document(
             text=text,
             catalogued=True,
             extracted=extracted(path),
+            stamp=stamp,
         )
     newest = newest_date(text)
     return Document(
@@ -128,6 +162,7 @@ def read_document(
         text=text,
         catalogued=False,
         extracted=extracted(path),
+        stamp=stamp,
     )
 
 
@@ -156,14 +191,32 @@ def _checked_entry(path: Path, name: str, entry: object) -> dict[str, str]:
     return values
 
 
-def _corpus_files(corpus_dir: Path) -> Iterator[Path]:
-    for path in sorted(corpus_dir.rglob("*")):
-        relative = path.relative_to(corpus_dir)
-        if any(part.startswith((".", "_")) for part in relative.parts):
+def _corpus_files(corpus_dir: Path) -> Iterator[tuple[Path, str, os.stat_result]]:
+    """The supported regular files below the folder, in path order, each with its path
+    relative to the folder (with '/') and its `lstat`. Names starting with '.' or '_' are
+    left out with all below them, as are symbolic links, the catalog and folders that cannot
+    be listed."""
+    yield from _walk(corpus_dir, "")
+
+
+def _walk(folder: Path, prefix: str) -> Iterator[tuple[Path, str, os.stat_result]]:
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except PermissionError:
+        return
+    for entry in entries:
+        if entry.name.startswith((".", "_")) or entry.is_symlink():
             continue
-        regular = path.is_file() and not path.is_symlink()
-        if regular and path.name != CATALOG_NAME and is_supported(path):
-            yield path
+        relative = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(Path(entry.path), relative + "/")
+        elif (
+            entry.is_file(follow_symlinks=False)
+            and entry.name != CATALOG_NAME
+            and is_supported(Path(entry.name))
+        ):
+            yield Path(entry.path), relative, entry.stat(follow_symlinks=False)
 
 
 def derive_title(text: str, path: Path) -> str:

@@ -8,8 +8,9 @@ its last readable version and is reported as skipped (unless a run stopped while
 them: then they are removed).
 
 What a run costs grows with what changed, not with the corpus: the store's document records
-say what it holds (one entry per document), unchanged files are hashed but not read as
-documents, and only the changed documents' entries are written or deleted.
+say what it holds (one entry per document, kept in memory between runs), unchanged files are
+not opened (their size, times and inode are those recorded) or only hashed, and only the
+changed documents' entries are written or deleted.
 
 Documents are embedded and written in batches of about BATCH_TEXTS texts (a Chroma call has a
 cost of its own that dominates small writes). Before a batch touches any entry, its
@@ -24,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from langchain_core.embeddings import Embeddings
 
@@ -90,6 +91,7 @@ def update_index(
         if source not in current and (source not in unreadable or not record.complete)
     )
     store.remove_documents([stored[source] for source in removed])
+    store.restamp([replace(stored[s], stamp=stamp) for s, stamp in scan.restamped if s in stored])
     redone = [d.source for d in updated if not stored[d.source].complete]
 
     embedded = _embed_documents(added, updated, store, embedder, progress, batch_texts)
@@ -193,6 +195,7 @@ def _record(document: Document, n_chunks: int) -> StoredDocument:
         title=document.title,
         kind=document.kind,
         date=document.date,
+        stamp=document.stamp,
     )
 
 

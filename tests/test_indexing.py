@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -229,6 +230,59 @@ def test_unchanged_files_are_hashed_not_read_as_documents(
     report = refresh_index(settings, store, embedder)
     assert read == ["beta.txt"] and report.updated == ("corpus/beta.txt",)
     assert sorted(report.unchanged) == ["corpus/alpha.md", "corpus/vendor.txt"]
+
+
+class _Opened:
+    """Counts the files a scan opens."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.names: list[str] = []
+        real = index_documents._read_bytes
+
+        def counted(path: Path, relative: str, size: int) -> bytes:
+            self.names.append(path.name)
+            return real(path, relative, size)
+
+        monkeypatch.setattr(index_documents, "_read_bytes", counted)
+
+
+def test_files_whose_stamp_is_recorded_are_not_opened(
+    tmp_path: Path, small_corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_documents, "RECENT_NS", 0)  # the files were written just now
+    settings = _settings(tmp_path, small_corpus)
+    store = open_store(settings, embedder)
+    refresh_index(settings, store, embedder)
+    opened = _Opened(monkeypatch)
+    assert refresh_index(settings, store, embedder).chunks_embedded == 0
+    assert opened.names == []
+
+    beta = small_corpus / "beta.txt"
+    before = beta.stat()
+    text = beta.read_text(encoding="utf-8")
+    beta.write_text(text.replace("two", "six"), encoding="utf-8")  # same size
+    os.utime(beta, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same mtime
+    report = refresh_index(settings, store, embedder)
+    assert report.updated == ("corpus/beta.txt",), "the change time gives it away"
+    assert opened.names == ["beta.txt"]
+
+    os.utime(small_corpus / "alpha.md")  # touched: new times, same bytes
+    report = refresh_index(settings, store, embedder)
+    assert report.chunks_embedded == 0 and opened.names[1:] == ["alpha.md"]
+    assert refresh_index(settings, store, embedder).chunks_embedded == 0
+    assert opened.names[2:] == [], "its new stamp was recorded"
+
+
+def test_a_file_changed_just_now_is_hashed_again_next_time(
+    indexed, small_corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write in the same clock tick as the read would leave the same stamp: a file changed
+    within RECENT_NS of the scan is recorded without one."""
+    settings, store = indexed
+    assert all(record.stamp == "" for record in store.stored_documents().values())
+    opened = _Opened(monkeypatch)
+    assert refresh_index(settings, store, embedder).chunks_embedded == 0
+    assert sorted(opened.names) == ["alpha.md", "beta.txt", "vendor.txt"]
 
 
 def test_reindexing_reads_the_records_from_memory(
