@@ -119,9 +119,7 @@ def _load(store: ChunkStore, records: list[StoredDocument]) -> list[_Loaded]:
         chunks[chunk.source].append(chunk)
         array = np.asarray(vector, dtype=np.float64)
         sums[chunk.source] = sums[chunk.source] + array if chunk.source in sums else array
-    sentence_ids: dict[str, list[str]] = defaultdict(list)
-    for sentence_id in store.sentence_ids([r.source for r in records]):
-        sentence_ids[sentence_id.rsplit(":", 1)[0]].append(sentence_id)
+    sentence_ids = store.version_sentence_ids(records)
     loaded = []
     for record in records:
         its = sorted(chunks.get(record.source, []), key=lambda c: c.index)

@@ -94,7 +94,7 @@ def update_index(
     store.restamp([replace(stored[s], stamp=stamp) for s, stamp in scan.restamped if s in stored])
     redone = [d.source for d in updated if not stored[d.source].complete]
 
-    embedded = _embed_documents(added, updated, store, embedder, progress, batch_texts)
+    embedded = _embed_documents(added, updated, stored, store, embedder, progress, batch_texts)
     report = IndexReport(
         added=tuple(d.source for d in added),
         updated=tuple(d.source for d in updated),
@@ -131,6 +131,7 @@ def _notes(redone: list[str], removed: list[str]) -> tuple[str, ...]:
 def _embed_documents(
     added: list[Document],
     updated: list[Document],
+    stored: dict[str, StoredDocument],
     store: ChunkStore,
     embedder: Embeddings,
     progress: Progress | None,
@@ -143,7 +144,7 @@ def _embed_documents(
     entries deleted, the sentences and chunks written, and the records marked "complete". A
     new document has no entries to delete: it has no record, so no run has written any.
     """
-    replaced = {d.source for d in updated}
+    replaced = {d.source: stored[d.source] for d in updated}
     work = [(d, chunk_document(d), split_sentences(d)) for d in [*added, *updated]]
     total = sum(len(chunks) + len(sentences) for _, chunks, sentences in work)
     counter = _Counter(total, progress)
@@ -162,7 +163,7 @@ def _embed_documents(
             chunks += its_chunks
         records = [_record(document, len(its_chunks)) for document, its_chunks, _ in batch]
         store.begin_writing(records)
-        store.delete_entries([d.source for d, _, _ in batch if d.source in replaced])
+        store.delete_entries([replaced[d.source] for d, _, _ in batch if d.source in replaced])
         store.add_sentences(sentences, sentence_vectors)
         store.add(chunks, chunk_vectors)
         store.finish_writing(records)

@@ -18,6 +18,7 @@ silently return fewer chunks than the store holds).
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -57,6 +58,7 @@ LAYOUT = 2  # 2: document records; a store of another layout is emptied and buil
 WRITE_BATCH = 4000
 READ_IDS = 4000  # ids read per call
 SOURCES_PER_CALL = 50  # documents deleted or read per call (each may have thousands of entries)
+KEPT_VERSIONS = 512  # document versions whose sentence ids a store keeps after writing them
 
 T = TypeVar("T")
 
@@ -73,6 +75,8 @@ class ChunkStore:
         self.location = location
         self._collection, self._sentences, documents = collections
         self._records = DocumentRecords(documents, self._call)
+        # the ids of the sentences this store wrote, by document version (`_written`)
+        self._written: OrderedDict[str, list[str]] = OrderedDict()
         self.embedding_model = embedding_model
         self.moved_aside: Path | None = None  # where `open(rebuild=True)` put a damaged store
 
@@ -148,7 +152,7 @@ class ChunkStore:
         for begin in range(0, len(records), SOURCES_PER_CALL):
             batch = records[begin : begin + SOURCES_PER_CALL]
             self.begin_writing(batch)
-            self.delete_entries([record.source for record in batch])
+            self.delete_entries(batch)
             self._records.delete([r.source for r in batch])
 
     # Chunks and sentences.
@@ -158,7 +162,8 @@ class ChunkStore:
         sentences: Sequence[tuple[str, StoredSentence]],
         vectors: Sequence[Sequence[float]],
     ) -> None:
-        """Store sentences, each with its document version's key (as for its chunks)."""
+        """Store sentences, each with its document version's key (as for its chunks): all of
+        a version's sentences in one call."""
         self._upsert(
             self._sentences,
             ids=[sentence_id(key, s) for key, s in sentences],
@@ -166,6 +171,14 @@ class ChunkStore:
             documents=[s.text for _, s in sentences],
             metadatas=[sentence_metadata(s) for _, s in sentences],
         )
+        written: dict[str, list[str]] = defaultdict(list)
+        for key, sentence in sentences:
+            written[key].append(sentence_id(key, sentence))
+        for key, ids in written.items():
+            self._written[key] = ids
+            self._written.move_to_end(key)
+        while len(self._written) > KEPT_VERSIONS:
+            self._written.popitem(last=False)
 
     def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         """Store chunks."""
@@ -198,11 +211,25 @@ class ChunkStore:
                 )
             )
 
-    def delete_entries(self, sources: Sequence[str]) -> None:
-        """Delete every chunk and every sentence of the given documents, of any version."""
-        for where in _by_source(sources):
+    def delete_entries(self, records: Sequence[StoredDocument]) -> None:
+        """Delete every chunk and sentence of the recorded documents, of any version.
+
+        The entries of a document whose record is complete are exactly its version's; if this
+        store wrote them, it knows their ids and deletes by id. Others are found by a filter on
+        their source, which costs time that grows with the collection."""
+        by_id = [r for r in records if r.complete and r.key in self._written]
+        if by_id:
+            chunk_ids = [chunk_id for r in by_id for chunk_id in r.chunk_ids()]
+            sentence_ids = [i for r in by_id for i in self._written[r.key]]
+            self._call(partial(self._collection.delete, ids=chunk_ids))
+            if sentence_ids:
+                self._call(partial(self._sentences.delete, ids=sentence_ids))
+        known = {r.source for r in by_id}
+        for where in _by_source([r.source for r in records if r.source not in known]):
             self._call(partial(self._collection.delete, where=where))
             self._call(partial(self._sentences.delete, where=where))
+        for record in records:
+            self._written.pop(record.key, None)
 
     def document_chunks(
         self, records: Sequence[StoredDocument]
@@ -239,6 +266,15 @@ class ChunkStore:
         for where in _by_source(sources):
             ids += self._call(partial(self._sentences.get, where=where, include=[]))["ids"]
         return ids
+
+    def version_sentence_ids(self, records: Sequence[StoredDocument]) -> dict[str, list[str]]:
+        """The ids of the sentences of the records' versions, by key: from memory for versions
+        this store wrote, else read by source (the ids of any version found, under its key)."""
+        found = {r.key: self._written[r.key] for r in records if r.key in self._written}
+        unknown = [r.source for r in records if r.key not in found]
+        for sentence_id_ in self.sentence_ids(unknown):
+            found.setdefault(sentence_id_.rsplit(":", 1)[0], []).append(sentence_id_)
+        return found
 
     def sentences(self, ids: Sequence[str]) -> list[tuple[StoredSentence, list[float]]]:
         """The stored sentences of the given ids, with their vectors (read by id: a lookup,

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from chromadb.api.models.Collection import Collection
 
 from bot.engine import Engine, open_store, refresh_index
 from bot.retrieval import Passage
@@ -306,6 +307,33 @@ def test_reindexing_reads_the_records_from_memory(
     assert engine.reindex().removed == ("corpus/alpha.md",)
     assert full_reads == []
     assert engine.retriever.keyword_search("Gamma costs", 1)[0].source == "corpus/gamma.md"
+
+
+def test_a_version_this_store_wrote_is_deleted_by_id(
+    indexed, small_corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filter on the source costs time that grows with the collection; the ids of what this
+    store wrote are known. Another process, which does not know them, filters: same result."""
+    settings, store = indexed
+    filtered: list[bool] = []
+    real = Collection.delete
+
+    def recorded(collection: Collection, **kwargs: object) -> None:
+        filtered.append(kwargs.get("where") is not None)
+        real(collection, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Collection, "delete", recorded)
+    (small_corpus / "beta.txt").write_text("Beta now runs on one GPU. It is cheap.\n", "utf-8")
+    (small_corpus / "alpha.md").unlink()
+    report = refresh_index(settings, store, embedder)
+    assert (report.updated, report.removed) == (("corpus/beta.txt",), ("corpus/alpha.md",))
+    assert filtered and not any(filtered)
+    _consistent(store, small_corpus)
+
+    (small_corpus / "beta.txt").write_text("Beta is back on two GPUs.\n", "utf-8")
+    assert refresh_index(settings, open_store(settings, embedder), embedder).updated
+    assert any(filtered)
+    _consistent(store, small_corpus)
 
 
 def test_a_store_of_an_earlier_layout_is_emptied_and_built_again(
