@@ -10,6 +10,7 @@ a chunk such as "Output: $2 per million tokens" is found under "Pricing Informat
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
@@ -59,6 +60,7 @@ def document_key(document: Document) -> str:
     return version_key(document.source, document.sha256)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # asked for every stored document at every scan
 def version_key(source: str, sha256: str) -> str:
     """The key of the version of `source` whose bytes have this SHA-256."""
     raw = f"{source}\0{sha256}\0{CHUNKER_SIGNATURE}"

@@ -80,7 +80,7 @@ def scan_corpus(corpus_dir: Path, indexed: Mapping[str, Indexed] | None = None) 
     problems: list[DocumentError] = []
     unchanged: list[str] = []
     restamped: list[tuple[str, str]] = []
-    for path, relative, stat in _corpus_files(corpus_dir):
+    for name, relative, stat in _corpus_files(str(corpus_dir)):
         source = f"{corpus_dir.name}/{relative}"
         known = indexed.get(source)
         stamp = file_stamp(stat)
@@ -88,6 +88,7 @@ def scan_corpus(corpus_dir: Path, indexed: Mapping[str, Indexed] | None = None) 
             unchanged.append(source)
             continue
         try:
+            path = Path(name)
             data = _read_bytes(path, relative, stat.st_size)
             if known is not None and known.sha256 == hashlib.sha256(data).hexdigest():
                 unchanged.append(source)
@@ -191,32 +192,24 @@ def _checked_entry(path: Path, name: str, entry: object) -> dict[str, str]:
     return values
 
 
-def _corpus_files(corpus_dir: Path) -> Iterator[tuple[Path, str, os.stat_result]]:
-    """The supported regular files below the folder, in path order, each with its path
-    relative to the folder (with '/') and its `lstat`. Names starting with '.' or '_' are
-    left out with all below them, as are symbolic links, the catalog and folders that cannot
-    be listed."""
-    yield from _walk(corpus_dir, "")
-
-
-def _walk(folder: Path, prefix: str) -> Iterator[tuple[Path, str, os.stat_result]]:
+def _corpus_files(folder: str, prefix: str = "") -> Iterator[tuple[str, str, os.stat_result]]:
+    """The supported regular files below the folder, in path order, each with its path, its
+    path relative to the folder (with '/') and its `lstat`. Names starting with '.' or '_'
+    are left out with all below them, as are symbolic links, the catalog and folders that
+    cannot be listed. Plain strings: a Path per file would cost more than its stat."""
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
     except PermissionError:
         return
     for entry in entries:
-        if entry.name.startswith((".", "_")) or entry.is_symlink():
+        name = entry.name
+        if name.startswith((".", "_")) or entry.is_symlink():
             continue
-        relative = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(Path(entry.path), relative + "/")
-        elif (
-            entry.is_file(follow_symlinks=False)
-            and entry.name != CATALOG_NAME
-            and is_supported(Path(entry.name))
-        ):
-            yield Path(entry.path), relative, entry.stat(follow_symlinks=False)
+            yield from _corpus_files(entry.path, f"{prefix}{name}/")
+        elif entry.is_file(follow_symlinks=False) and name != CATALOG_NAME and is_supported(name):
+            yield entry.path, prefix + name, entry.stat(follow_symlinks=False)
 
 
 def derive_title(text: str, path: Path) -> str:

@@ -14,6 +14,7 @@ the bytes (tests/test_fuzz_loaders.py).
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -56,8 +57,8 @@ _MALFORMED: tuple[type[Exception], ...] = (
 )
 
 
-def is_supported(path: Path) -> bool:
-    return path.suffix.lower() in SUPPORTED_SUFFIXES
+def is_supported(path: str | Path) -> bool:
+    return os.path.splitext(path)[1].lower() in SUPPORTED_SUFFIXES
 
 
 def extracted(path: Path) -> bool:
