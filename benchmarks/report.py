@@ -148,7 +148,7 @@ def _growth_lines(results: dict[str, Any]) -> list[str]:
         "",
         "| scale | corpus | chunks | index: without embedding / projected | store | "
         "answer p50 / p95 | "
-        "retrieval p95 | hit@5 | re-index: none / one changed | peak RSS index / answer |",
+        "retrieval p95 | hit@5 | re-index: none / one changed (median) | peak RSS index / answer |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for point in results["growth"]:
@@ -159,8 +159,8 @@ def _growth_lines(results: dict[str, Any]) -> list[str]:
             f"{_duration(build['projected_index_seconds'])} | "
             f"{build['store_mb']:.0f} MB | {query['answer']['p50_ms']:.0f} / "
             f"{query['answer']['p95_ms']:.0f} ms | {query['retrieval']['p95_ms']:.0f} ms | "
-            f"{query['hit_at_5']:.2f} | {query['reindex_unchanged_seconds']:.1f} / "
-            f"{query['reindex_one_changed_seconds']:.1f} s | {build['peak_rss_mb']:.0f} / "
+            f"{query['hit_at_5']:.2f} | {query['reindex_unchanged_seconds']:.2f} / "
+            f"{query['reindex_one_changed_seconds']:.2f} s | {build['peak_rss_mb']:.0f} / "
             f"{query['peak_rss_mb']:.0f} MB |"
         )
     exponents = growth_exponents(results["growth"])
