@@ -6,8 +6,8 @@ make re-indexing one document cost time that grows with the corpus. So the recor
 once and kept, with a way to know when what is kept is out of date:
 
 - Each process that writes records has a counter, stored as an entry of the records
-  collection (`{"writer": <id>, "writes": n}`), and every write of records writes the next
-  value of that counter in the same Chroma call.
+  collection (id: the writer's id; metadata: `{"writes": n, "at": <unix time>}`), and every
+  write of records writes the next value of that counter in the same Chroma call.
 - A reader reads all counters (one filtered read of a few entries), then the records, and
   keeps both. While the counters read later are the same, no process has written a record
   since, and the kept records are the store's.
