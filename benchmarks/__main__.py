@@ -190,10 +190,7 @@ def compare(data_dir: Path, tutorial_dir: Path) -> tuple[int, list[dict[str, Any
         "vectors": pipelines.vectors_only(engine),
         "langchain": pipelines.langchain_tutorial(engine, tutorial_dir),
     }
-    results = [
-        pipelines.run(name, pipelines.PIPELINES[name], retrieve, engine, cases, PROJECT_ROOT)
-        for name, retrieve in retrievers.items()
-    ]
+    results = pipelines.run(retrievers, engine, cases, PROJECT_ROOT)
     return len(cases), [asdict(r) for r in results]
 
 

@@ -9,7 +9,7 @@
 
 Every pipeline's passages go through the same extractive answerer, so fact recall compares
 what each retrieval puts in front of it, and latency is question in, answer out (retrieval
-alone is timed too).
+alone is timed too), timed with the pipelines taking turns on each question.
 """
 
 from __future__ import annotations
@@ -160,37 +160,53 @@ def _chunk(doc: Any, rank: int, by_source: dict[str, Any]) -> Chunk:
 
 
 def run(
-    name: str, description: str, retrieve: Retrieve, engine: Engine, cases: list[Case], root: Path
-) -> PipelineResult:
-    """Quality over the golden set, then warm latency of retrieval and of the whole answer."""
+    retrievers: dict[str, Retrieve], engine: Engine, cases: list[Case], root: Path
+) -> list[PipelineResult]:
+    """Quality over the golden set, pipeline by pipeline; then warm latency of retrieval and of
+    the whole answer, question by question with every pipeline in turn (in an order that
+    rotates), so that a slow moment of the machine falls on all pipelines alike."""
     today = engine.settings.today or date.today()
 
-    def ask(question: str, history: tuple[str, ...]) -> Answer:
-        retrieval = retrieve(question, history)
-        answer = engine.offline.answer(retrieval, today)
-        return replace(
-            answer,
-            retrieved=tuple({"source": p.chunk.source} for p in retrieval.passages),
-        )
+    def answerer(retrieve: Retrieve) -> Callable[[str, tuple[str, ...]], Answer]:
+        def ask(question: str, history: tuple[str, ...]) -> Answer:
+            retrieval = retrieve(question, history)
+            answer = engine.offline.answer(retrieval, today)
+            return replace(
+                answer,
+                retrieved=tuple({"source": p.chunk.source} for p in retrieval.passages),
+            )
 
-    for case in cases[:5]:  # warm: first calls fill caches and load native code
-        ask(case.question, case.history)
-    report = evaluate(cases, ask, root, name, "")
-    retrieval_seconds, answer_seconds = [], []
-    for case in cases:
-        started = time.perf_counter()
-        retrieve(case.question, case.history)
-        retrieval_seconds.append(time.perf_counter() - started)
-    answer_seconds = [r.latency_ms / 1000 for r in report.results]
-    return PipelineResult(
-        name=name,
-        description=description,
-        hit_at_5=round(report.metrics["hit_at_5"], 3),
-        mrr=round(report.metrics["mrr"], 3),
-        fact_recall=round(report.metrics["fact_recall"], 3),
-        retrieval=summary_ms(retrieval_seconds),
-        answer=summary_ms(answer_seconds),
-    )
+        return ask
+
+    asks = {name: answerer(retrieve) for name, retrieve in retrievers.items()}
+    for ask in asks.values():
+        for case in cases[:5]:  # warm: first calls fill caches and load native code
+            ask(case.question, case.history)
+    reports = {name: evaluate(cases, ask, root, name, "") for name, ask in asks.items()}
+    names = list(retrievers)
+    retrieval_seconds: dict[str, list[float]] = {name: [] for name in names}
+    answer_seconds: dict[str, list[float]] = {name: [] for name in names}
+    for turn, case in enumerate(cases):
+        first = turn % len(names)
+        for name in names[first:] + names[:first]:
+            started = time.perf_counter()
+            retrievers[name](case.question, case.history)
+            retrieval_seconds[name].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            asks[name](case.question, case.history)
+            answer_seconds[name].append(time.perf_counter() - started)
+    return [
+        PipelineResult(
+            name=name,
+            description=PIPELINES[name],
+            hit_at_5=round(reports[name].metrics["hit_at_5"], 3),
+            mrr=round(reports[name].metrics["mrr"], 3),
+            fact_recall=round(reports[name].metrics["fact_recall"], 3),
+            retrieval=summary_ms(retrieval_seconds[name]),
+            answer=summary_ms(answer_seconds[name]),
+        )
+        for name in names
+    ]
 
 
 PIPELINES = {
