@@ -56,7 +56,7 @@ LAYOUT = 2  # 2: document records; a store of another layout is emptied and buil
 # source are cut likewise: one call with more than about 32,000 ids fails in Chroma's SQLite
 # ("too many SQL variables").
 WRITE_BATCH = 4000
-READ_IDS = 4000  # ids read per call
+READ_IDS = 4000  # ids read or deleted per call
 SOURCES_PER_CALL = 50  # documents deleted or read per call (each may have thousands of entries)
 KEPT_VERSIONS = 512  # document versions whose sentence ids a store keeps after writing them
 
@@ -221,9 +221,9 @@ class ChunkStore:
         if by_id:
             chunk_ids = [chunk_id for r in by_id for chunk_id in r.chunk_ids()]
             sentence_ids = [i for r in by_id for i in self._written[r.key]]
-            self._call(partial(self._collection.delete, ids=chunk_ids))
-            if sentence_ids:
-                self._call(partial(self._sentences.delete, ids=sentence_ids))
+            for collection, ids in ((self._collection, chunk_ids), (self._sentences, sentence_ids)):
+                for begin in range(0, len(ids), READ_IDS):  # below SQLite's variable limit
+                    self._call(partial(collection.delete, ids=ids[begin : begin + READ_IDS]))
         known = {r.source for r in by_id}
         for where in _by_source([r.source for r in records if r.source not in known]):
             self._call(partial(self._collection.delete, where=where))

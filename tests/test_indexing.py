@@ -316,10 +316,13 @@ def test_a_version_this_store_wrote_is_deleted_by_id(
     store wrote are known. Another process, which does not know them, filters: same result."""
     settings, store = indexed
     filtered: list[bool] = []
+    deleted: list[int] = []
+    monkeypatch.setattr(index_store, "READ_IDS", 1)
     real = Collection.delete
 
     def recorded(collection: Collection, **kwargs: object) -> None:
         filtered.append(kwargs.get("where") is not None)
+        deleted.append(len(kwargs.get("ids") or []))  # type: ignore[arg-type]
         real(collection, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Collection, "delete", recorded)
@@ -329,6 +332,7 @@ def test_a_version_this_store_wrote_is_deleted_by_id(
     assert (report.updated, report.removed) == (("corpus/beta.txt",), ("corpus/alpha.md",))
     assert filtered and not any(filtered)
     _consistent(store, small_corpus)
+    assert max(deleted) == 1, "ids deleted one at a time (READ_IDS), as Chroma's SQLite needs"
 
     (small_corpus / "beta.txt").write_text("Beta is back on two GPUs.\n", "utf-8")
     assert refresh_index(settings, open_store(settings, embedder), embedder).updated
