@@ -213,11 +213,24 @@ def _corpus_files(folder: str, prefix: str = "") -> Iterator[tuple[str, str, os.
 
 
 def derive_title(text: str, path: Path) -> str:
-    for line in text.splitlines():
+    """The front matter's `title:`, else the first heading or line after it, else the name."""
+    lines = text.splitlines()
+    if lines and lines[0].strip() == "---":
+        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in ("---", "...")), 0)
+        for line in lines[1:end]:
+            key, _, value = line.partition(":")
+            if key.strip().lower() == "title" and value.strip().strip("'\""):
+                return _short(value.strip().strip("'\""))
+        lines = lines[end + 1 :] if end else lines
+    for line in lines:
         line = line.strip().lstrip("#").strip()
         if line:
-            return line if len(line) <= 120 else line[:117].rstrip() + "…"
+            return _short(line)
     return path.stem
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= 120 else title[:117].rstrip() + "…"
 
 
 _MONTHS = {

@@ -21,13 +21,21 @@ RECORD_VECTOR = [1.0]  # Chroma stores a vector with every entry; a record's is 
 
 @dataclass(frozen=True)
 class StoredSentence:
-    """A quotable sentence of a document: its text is `document text[start:end]`."""
+    """A quotable unit of a document (`index.sentences`): its text is `document text[start:end]`.
+
+    `kind` is "sentence", "item" (a list item) or "row" (a table row); `lead` is the verbatim
+    text at `lead_start:lead_end` of a row's header row or an item's lead-in ("" and -1: none).
+    """
 
     source: str
     start: int
     end: int
     heading: str
     text: str
+    kind: str = "sentence"
+    lead: str = ""
+    lead_start: int = -1
+    lead_end: int = -1
 
 
 @dataclass(frozen=True)
@@ -118,12 +126,24 @@ def sentence_metadata(sentence: StoredSentence) -> dict[str, str | int]:
         "start": sentence.start,
         "end": sentence.end,
         "heading": sentence.heading,
+        "kind": sentence.kind,
+        "lead": sentence.lead,
+        "lead_start": sentence.lead_start,
+        "lead_end": sentence.lead_end,
     }
 
 
 def sentence_from(text: str, meta: dict[str, Any]) -> StoredSentence:
     return StoredSentence(
-        str(meta["source"]), int(meta["start"]), int(meta["end"]), str(meta["heading"]), text
+        str(meta["source"]),
+        int(meta["start"]),
+        int(meta["end"]),
+        str(meta["heading"]),
+        text,
+        str(meta.get("kind", "sentence")),
+        str(meta.get("lead", "")),
+        int(meta.get("lead_start", -1)),
+        int(meta.get("lead_end", -1)),
     )
 
 

@@ -201,8 +201,19 @@ def _record(document: Document, n_chunks: int) -> StoredDocument:
 
 
 def _stored(document: Document, sentences: list[Sentence]) -> list[StoredSentence]:
+    text = document.text
     return [
-        StoredSentence(document.source, s.start, s.end, s.heading, document.text[s.start : s.end])
+        StoredSentence(
+            document.source,
+            s.start,
+            s.end,
+            s.heading,
+            text[s.start : s.end],
+            s.kind,
+            text[s.lead_start : s.lead_end] if s.lead_start >= 0 else "",
+            s.lead_start,
+            s.lead_end,
+        )
         for s in sentences
     ]
 

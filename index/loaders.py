@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from index.errors import DocumentError
 
@@ -98,55 +99,82 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 class _TextExtractor(HTMLParser):
-    """Visible text of an HTML page, one line per block element."""
+    """Visible text of an HTML page in the shape every loader gives (`index.sentences`):
+    headings as `#` lines, list items as `- ` lines, table rows as `| a | b |` lines (the
+    first row of a table is its header), other blocks as paragraphs between blank lines."""
 
     _SKIP = frozenset({"script", "style", "noscript", "template", "head"})
     _BLOCK = frozenset(
-        {
-            "p",
-            "div",
-            "br",
-            "li",
-            "tr",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "section",
-            "article",
-            "table",
-            "ul",
-            "ol",
-            "pre",
-            "blockquote",
-            "header",
-            "footer",
-            "title",
-        }
+        {"p", "div", "br", "section", "article", "ul", "ol", "pre", "blockquote", "header"}
+        | {"footer", "title", "table", "dl", "dt", "dd", "main", "nav", "aside", "figure"}
     )
+    _HEADINGS: ClassVar[dict[str, int]] = {f"h{level}": level for level in range(1, 7)}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
+        self.lines: list[str] = []
+        self._text: list[str] = []
+        self._prefix = ""
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._header_row = False
         self._skipping = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self._skipping += 1
+        elif tag in self._HEADINGS:
+            self._flush(blank=True)
+            self._prefix = "#" * self._HEADINGS[tag] + " "
+        elif tag == "li":
+            self._flush()
+            self._prefix = "- "
+        elif tag == "tr":
+            self._flush()
+            self._row = []
+            self._header_row = True
+        elif tag in ("td", "th"):
+            self._cell = []
+            self._header_row = self._header_row and tag == "th"
         elif tag in self._BLOCK:
-            self.parts.append("\n")
+            self._flush(blank=tag != "br")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP and self._skipping:
             self._skipping -= 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
+        elif tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append(" ".join("".join(self._cell).replace("|", "/").split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            if any(self._row):
+                self.lines.append("| " + " | ".join(self._row) + " |")
+                if self._header_row:  # a row of <th> cells: the table's header
+                    self.lines.append("|" + " --- |" * len(self._row))
+            self._row = None
+        elif tag in self._HEADINGS or tag in self._BLOCK:
+            self._flush(blank=True)
+        elif tag == "li":
+            self._flush()
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
+        if self._skipping:
+            return
+        if self._cell is not None:
+            self._cell.append(data)
+        elif self._row is None:
+            self._text.append(data)
+
+    def _flush(self, blank: bool = False) -> None:
+        text = " ".join("".join(self._text).split())
+        if text:
+            self.lines.append(self._prefix + text)
+        self._text, self._prefix = [], ""
+        if blank and self.lines and self.lines[-1]:
+            self.lines.append("")
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
 
     def parse_marked_section(self, i: int, report: bool = True) -> int:
         """A "<![" section; one of no known kind ("<![,") is a comment, as browsers read it
@@ -162,13 +190,18 @@ def _html_text(html: str) -> str:
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()
-    return _tidy_lines("".join(parser.parts))
+    return _joined(parser.lines)
 
 
-def _tidy_lines(text: str) -> str:
-    """Each line with its runs of whitespace collapsed to one space; empty lines dropped."""
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+def _joined(lines: list[str]) -> str:
+    """Lines as text: runs of blank lines become one, none at either end."""
+    kept: list[str] = []
+    for line in lines:
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    while kept and not kept[-1]:
+        kept.pop()
+    return "\n".join(kept)
 
 
 def _pdf_text(path: Path, data: bytes) -> str:
@@ -234,7 +267,7 @@ def _docx_text(path: Path, data: bytes) -> str:
         reason = f"its content is malformed: {_one_line(exc)}"
         raise DocumentError(path.name, f"not a readable .docx file ({reason})") from exc
     try:
-        return _tidy_lines("\n".join(_docx_blocks(document)))
+        return _joined(list(_docx_blocks(document)))
     except _MALFORMED as exc:
         # e.g. a table cell merged with a row above the table's first row
         reason = f"its content is malformed: {_one_line(exc)}"
@@ -279,21 +312,58 @@ def _one_line(exc: BaseException, limit: int = 160) -> str:
 
 
 def _docx_blocks(container: DocxDocument | _Cell) -> Iterator[str]:
-    """The text of each paragraph, and of each table row, of `container` in document order."""
+    """The lines of `container` in document order, in the shape every loader gives: a heading
+    paragraph as a `#` line, a list paragraph as a `- ` line, another paragraph between blank
+    lines, a table's rows as `| a | b |` lines (its first row its header)."""
     from docx.text.paragraph import Paragraph
 
     for block in container.iter_inner_content():
         if isinstance(block, Paragraph):
-            yield block.text
+            text = " ".join(block.text.split())
+            if not text:
+                continue
+            style = (block.style.name if block.style is not None else "") or ""
+            level = _HEADING_STYLE.match(style)
+            if level or style == "Title":
+                yield "#" * (int(level.group(1)) if level else 1) + " " + text
+                yield ""
+            elif style.startswith("List"):
+                yield "- " + text
+            else:
+                yield text
+                yield ""
         else:
-            yield from (_docx_row(row) for row in block.rows)
+            rows = [_docx_row(row) for row in block.rows]
+            rows = [row for row in rows if row]
+            if rows and _docx_header(block):
+                rows.insert(1, "|" + " --- |" * (rows[0].count(" | ") + 1))
+            yield from rows
+            yield ""
+
+
+def _docx_header(table: Any) -> bool:
+    """Whether a Word table's first row is its header: marked to repeat as a header row, or
+    all of its text bold, or a table of three or more columns."""
+    from docx.oxml.ns import qn
+
+    rows = table.rows
+    if not rows:
+        return False
+    first = rows[0]
+    if first._tr.trPr is not None and first._tr.trPr.find(qn("w:tblHeader")) is not None:
+        return True
+    runs = [run for cell in first.cells for p in cell.paragraphs for run in p.runs if run.text]
+    return (bool(runs) and all(run.bold for run in runs)) or len(table.columns) >= 3
+
+
+_HEADING_STYLE = re.compile(r"^Heading (\d)$")
 
 
 def _docx_row(row: _Row) -> str:
-    """A table row as one line: its cells' text joined by " | " (a merged cell counted once)."""
+    """A table row as one `| a | b |` line (a merged cell counted once), "" when empty."""
     cells: list[_Cell] = []
     for cell in row.cells:  # python-docx repeats the same object for each column a cell spans
         if not cells or cell is not cells[-1]:
             cells.append(cell)
-    texts = [" ".join(" ".join(_docx_blocks(cell)).split()) for cell in cells]
-    return " | ".join(texts) if any(texts) else ""
+    texts = [" ".join(" ".join(_docx_blocks(cell)).split()).replace("|", "/") for cell in cells]
+    return "| " + " | ".join(texts) + " |" if any(texts) else ""

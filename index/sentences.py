@@ -1,91 +1,388 @@
-"""The quotable sentences of a document, with exact spans, found once at index time.
+"""A document's quotable units, with exact spans, found once at index time.
 
-A sentence is a line of the document, cut further where a sentence ends. List bullets,
-numbering and heading marks are left out of the span, questions (FAQ headings) and bare
-titles are not quotable, and an over-long sentence is cut at a word so that a quote stays
-readable. Each sentence remembers the heading above it: "Output: $2 per million tokens"
-means something only under "Pricing Information" of a Medium 3 page.
+Every loader gives text in one shape (Markdown-like lines: `#` headings, `|` table rows, list
+bullets, paragraphs), and this module reads that shape into units a citation can quote:
+
+- **sentences** of paragraphs, cut by pysbd (a maintained rule-based segmenter that knows
+  abbreviations such as "e.g.", "z. B.", "approx."); a paragraph hard-wrapped in mid-sentence
+  is read as one, so a quote may span its line breaks (verbatim, as the file has them);
+- **list items**, each tied to the lead-in sentence above the list ("The current models are:");
+- **table rows**, each tied to its table's header row, so that "7.20" is read under "Output".
+
+Each unit keeps the heading path above it ("Pricing › Batch") and its exact span; a row or
+item keeps the span of its header or lead-in (`lead_start`/`lead_end`, -1 when none). Front
+matter, code blocks and markup lines (MDX imports and component tags, `:::` fences, include
+directives, HTML comments, link definitions, table separator rows) are never quotable.
+Questions and bare titles are not quotable either, and an over-long unit is cut at a word.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from index.documents import Document
 
-SPLITTER_SIGNATURE = "sentences-v3"
+SPLITTER_SIGNATURE = "units-v1"
 MIN_SENTENCE_CHARS = 12
-MAX_QUOTE_CHARS = 400
+MAX_QUOTE_CHARS = 600  # a sentence or list item
+MAX_ROW_CHARS = 1200  # a table row is read whole or not at all when it fits
+HEADING_SEPARATOR = " › "
+# A line is hard-wrapped (continues on the next) when the next starts in lower case, or when
+# it ends in no punctuation and is as long as wrapped lines are: a shorter line is a title
+# or label, a longer one was not wrapped.
+MIN_WRAP_WIDTH, WRAP_WIDTH = 50, 100
+
+LABEL_WORDS = 8  # a paragraph's last line this short that is no sentence labels a list below
+SENTENCE, ITEM, ROW = "sentence", "item", "row"
 
 # A line ends where str.splitlines ends one: LF, CR, and the other Unicode line breaks.
-_LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9\"“(\[$*])")
-_LEADER = re.compile(r"^(?:[-*•>|]\s+|\d{1,2}[.)]\s+|#{1,6}\s+)+")
-_HEADING_LINE = re.compile(r"^#{1,6}\s+(.+)$")
+_LINE = re.compile(
+    r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]*(?:\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]|$)"
+)
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+_BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)])\s+")
+_QUOTE_LEADER = re.compile(r"^\s*(?:>\s?)+")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_MARKUP = re.compile(
+    r"^\s*(?:"
+    r"(?:import|export)\s.*|"  # MDX imports and exports
+    r"</?[A-Za-z][\w.:-]*(?:\s[^<>]*)?/?>\s*|"  # a line that is only a tag (HTML or component)
+    r"<!--.*|.*-->\s*|"  # HTML comments
+    r":::.*|"  # admonition fences
+    r"\[!(?:INCLUDE|NOTE|TIP|IMPORTANT|WARNING|CAUTION)[^\]]*\].*|"  # directives
+    r"\[[^\]]+\]:\s+\S+.*|"  # link definitions
+    r"[-*_=]{3,}\s*|"  # rules
+    r"\{[%{].*"  # template tags
+    r")$",
+    re.IGNORECASE,
+)
+# A cell that holds a value (a number, a date, an amount): a row with one is not a header.
+_VALUE_CELL = re.compile(r"\|\s*(?:[$€£]|[A-Z]{3}\s)?\s*\d")
+_TERMINAL = re.compile(r"[.!?:;]['\"”’)*_`]*\s*$")
+_SHORT_ABBREVIATION = re.compile(r"(?:^|[\s(.])(?:[A-Za-z]|[A-Z][a-z])\.\s*$")
+_ABBREVIATION_END = re.compile(r"\b[a-z]{3,6}\.\s*$")
+_ENDS_LIKE_A_SENTENCE = re.compile(r"[.!]['\"”’)*_`]*$")
 
 
 @dataclass(frozen=True)
 class Sentence:
-    """`document.text[start:end]`, a quotable sentence, and the heading above it."""
+    """`document.text[start:end]`, a quotable unit, and the heading path above it.
+
+    `kind` is SENTENCE, ITEM (a list item) or ROW (a table row); `lead_start:lead_end` is the
+    span of a row's header row or an item's lead-in sentence, (-1, -1) when it has none.
+    """
 
     start: int
     end: int
     heading: str
+    kind: str = SENTENCE
+    lead_start: int = -1
+    lead_end: int = -1
 
     def context(self, title: str) -> str:
-        """The title and heading that are embedded with the sentence."""
+        """The title and heading path that are embedded with the unit."""
         return f"{title} — {self.heading}" if self.heading else title
 
 
 def split_sentences(document: Document) -> list[Sentence]:
-    sentences: list[Sentence] = []
-    heading = ""
-    for line in _LINE.finditer(document.text):
-        heading_match = _HEADING_LINE.match(line.group())
-        if heading_match:
-            heading = heading_match.group(1).strip()
-            continue
-        for begin, end in _sentence_spans(line.group()):
-            if _quotable(line.group()[begin:end]):
-                start = line.start() + begin
-                sentences.append(Sentence(start, line.start() + end, heading))
-    return sentences
+    """The document's quotable units in order of their spans (see the module's docstring)."""
+    return _Reader(document.text, document.language).read()
 
 
 def embedding_text(sentence: Sentence, document_text: str, title: str) -> str:
-    return f"{sentence.context(title)}: {document_text[sentence.start : sentence.end]}"
+    """What is embedded for a unit: its context, a row's header or an item's lead-in, itself."""
+    own = document_text[sentence.start : sentence.end]
+    if sentence.lead_start >= 0:
+        lead = document_text[sentence.lead_start : sentence.lead_end]
+        return f"{sentence.context(title)}: {lead}\n{own}"
+    return f"{sentence.context(title)}: {own}"
 
 
-def _sentence_spans(line: str) -> list[tuple[int, int]]:
-    bounds = [0]
-    for match in _SENTENCE_END.finditer(line):
-        bounds.extend((match.start(), match.end()))
-    bounds.append(len(line))
-    spans = []
-    for begin, end in zip(bounds[::2], bounds[1::2], strict=True):
-        begin += len(line[begin:end]) - len(line[begin:end].lstrip())
-        leader = _LEADER.match(line, begin, end)
-        if leader:
-            begin = leader.end()
-        end = _trimmed_end(line, begin, end)
-        if end - begin > MAX_QUOTE_CHARS:
-            end = _trimmed_end(line, begin, begin + _cut_at_word(line[begin:end], MAX_QUOTE_CHARS))
-        if end > begin:
-            spans.append((begin, end))
-    return spans
+@functools.lru_cache(maxsize=16)
+def _segmenter(language: str) -> object:
+    import pysbd
+    from pysbd.languages import LANGUAGE_CODES
+
+    code = language if language in LANGUAGE_CODES else "en"
+    return pysbd.Segmenter(language=code, clean=False, char_span=True)
 
 
-def _trimmed_end(line: str, begin: int, end: int) -> int:
-    """`end` moved back over white space (a CR too) and table bars."""
-    while end > begin and (line[end - 1].isspace() or line[end - 1] == "|"):
+class _Reader:
+    """Reads lines into units; one pass, keeping the heading path and open blocks."""
+
+    def __init__(self, text: str, language: str) -> None:
+        self.text = text
+        self.language = language
+        self.units: list[Sentence] = []
+        self.path: list[tuple[int, str]] = []  # (level, heading)
+        self.paragraph: list[tuple[int, int]] = []  # spans of the open paragraph's lines
+        self.table_header: tuple[int, int] | None = None
+        self.first_row: tuple[int, int] | None = None  # a table's first row, header or not
+        self.in_table = False
+        self.wrapped = False  # the document's prose is hard-wrapped
+        self.last_prose: tuple[int, int] | None = None  # the lead-in of a list below
+        self.list_lead: tuple[int, int] | None = None
+        self.item: list[tuple[int, int]] = []  # spans of the open list item's lines
+
+    @property
+    def heading(self) -> str:
+        return HEADING_SEPARATOR.join(h for _, h in self.path)
+
+    def read(self) -> list[Sentence]:
+        lines = [
+            (m.start(), m.start() + len(m.group().rstrip("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029")))
+            for m in _LINE.finditer(self.text)
+        ]
+        index = _after_front_matter(self.text, lines)
+        self.wrapped = _hard_wrapped(self.text, lines[index:])
+        in_fence = False
+        while index < len(lines):
+            start, end = lines[index]
+            line = self.text[start:end]
+            index += 1
+            if _FENCE.match(line):
+                self._close_all()
+                in_fence = not in_fence
+                continue
+            if in_fence:
+                continue
+            self._line(start, end, line)
+        self._close_all()
+        return sorted(self.units, key=lambda u: u.start)
+
+    def _line(self, start: int, end: int, line: str) -> None:
+        if not line.strip():
+            self._close_paragraph()
+            self._close_item()
+            self._close_table()
+            return
+        heading = _HEADING.match(line)
+        if heading:
+            self._close_all()
+            level = len(heading.group(1))
+            self.path = [(lv, h) for lv, h in self.path if lv < level]
+            self.path.append((level, _plain(heading.group(2))))
+            self.last_prose = None
+            return
+        if _TABLE_ROW.match(line) or (self.in_table and "|" in line):
+            self._close_paragraph()
+            self._close_item()
+            self._row(start, end, line)
+            return
+        self._close_table()
+        if _MARKUP.match(line) or _TABLE_SEPARATOR.match(line):
+            self._close_paragraph()
+            self.last_prose = None
+            return
+        bullet = _BULLET.match(line)
+        if bullet:
+            self._close_paragraph()
+            self._close_item()
+            if self.list_lead is None:
+                self.list_lead = self.last_prose or (-1, -1)
+            self.item = [(start + bullet.end(), end)]
+            return
+        if self.item and line[:1].isspace():  # an item's continuation line
+            self.item.append((start + len(line) - len(line.lstrip()), end))
+            return
+        self._close_item()
+        self.list_lead = None
+        leader = _QUOTE_LEADER.match(line)
+        offset = leader.end() if leader else len(line) - len(line.lstrip())
+        if leader and _MARKUP.match(line[offset:]):
+            return
+        self.paragraph.append((start + offset, end))
+
+    def _row(self, start: int, end: int, line: str) -> None:
+        """A table line. The first row is the header only when a separator row follows it
+        (Markdown's rule; the HTML and Word loaders write one under a header row) and it holds
+        no values; otherwise every row is a row of data with no header."""
+        if _TABLE_SEPARATOR.match(line):
+            first, self.first_row = self.first_row, None
+            if first is not None and not _VALUE_CELL.search(self.text[first[0] : first[1]]):
+                self.table_header = first
+            elif first is not None:
+                self._add_row(first)
+            return
+        span = _trimmed(self.text, start + len(line) - len(line.lstrip()), end)
+        if not any(cell.strip() for cell in self.text[span[0] : span[1]].strip("| ").split("|")):
+            return
+        if not self.in_table:
+            self.in_table = True
+            self.first_row = span
+            return
+        self._flush_first_row()
+        self._add_row(span)
+
+    def _add_row(self, span: tuple[int, int]) -> None:
+        if span[1] - span[0] <= MAX_ROW_CHARS:
+            lead = self.table_header or (-1, -1)
+            self.units.append(Sentence(span[0], span[1], self.heading, ROW, lead[0], lead[1]))
+
+    def _flush_first_row(self) -> None:
+        if self.first_row is not None:
+            first, self.first_row = self.first_row, None
+            self._add_row(first)
+
+    def _close_table(self) -> None:
+        if self.in_table:
+            self.last_prose = None
+        self._flush_first_row()
+        self.in_table = False
+        self.table_header = None
+
+    def _close_all(self) -> None:
+        self._close_paragraph()
+        self._close_item()
+        self._close_table()
+        self.list_lead = None
+
+    def _close_item(self) -> None:
+        if not self.item:
+            return
+        spans, self.item = self.item, []
+        lead = self.list_lead or (-1, -1)
+        start, end = spans[0][0], spans[-1][1]
+        if end - start <= MAX_QUOTE_CHARS:
+            if _quotable(self.text[start:end]):
+                self.units.append(Sentence(start, end, self.heading, ITEM, lead[0], lead[1]))
+            return
+        for begin, finish in self._sentences(spans):
+            self.units.append(Sentence(begin, finish, self.heading, ITEM, lead[0], lead[1]))
+
+    def _close_paragraph(self) -> None:
+        """The open paragraph's sentences; its last line is what a list below it is read
+        under: its last sentence, or a label line ("Strengths") that is not a sentence."""
+        if not self.paragraph:
+            return
+        spans, self.paragraph = self.paragraph, []
+        units = [Sentence(b, e, self.heading) for b, e in self._sentences(spans)]
+        self.units += units
+        last_line = _trimmed(self.text, *spans[-1])
+        if units and units[-1].end == last_line[1]:
+            self.last_prose = (units[-1].start, units[-1].end)
+        elif len(self.text[last_line[0] : last_line[1]].split()) <= LABEL_WORDS:
+            self.last_prose = last_line
+        else:
+            self.last_prose = None
+
+    def _sentences(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The quotable sentences of consecutive lines: lines that are hard-wrapped are read
+        together, and each run is cut into sentences by pysbd."""
+        found: list[tuple[int, int]] = []
+        for run in _runs(self.text, spans, self.wrapped):
+            begin, finish = run[0][0], run[-1][1]
+            flat = self.text[begin:finish]
+            for gap_start, gap_end in zip(
+                (e for _, e in run[:-1]), (s for s, _ in run[1:]), strict=True
+            ):
+                flat = (
+                    flat[: gap_start - begin]
+                    + " " * (gap_end - gap_start)
+                    + flat[gap_end - begin :]
+                )
+            for s, e in _segments(flat, self.language):
+                s, e = _trimmed(self.text, begin + s, begin + e)
+                for piece in _cut(self.text, s, e):
+                    if _quotable(self.text[piece[0] : piece[1]]):
+                        found.append(piece)
+        return found
+
+
+def _segments(flat: str, language: str) -> list[tuple[int, int]]:
+    """pysbd's sentences of `flat`, joined again where pysbd cut after an abbreviation it did
+    not know: a one- or two-letter word ("z. B.", "Dr."), or a short lower-case word followed
+    by a lower-case word or a number ("approx. 5 GB")."""
+    spans: list[tuple[int, int]] = []
+    for segment in _segmenter(language).segment(flat):  # type: ignore[attr-defined]
+        start, end = int(segment.start), int(segment.end)
+        if spans and _abbreviated(flat[spans[-1][0] : spans[-1][1]], flat[start:end]):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans or [(0, len(flat))]
+
+
+def _abbreviated(before: str, after: str) -> bool:
+    if _SHORT_ABBREVIATION.search(before) and len(before.split()) > 1:  # "No." alone is a reply
+        return True
+    first = after.lstrip()[:1]
+    return bool(_ABBREVIATION_END.search(before)) and (first.islower() or first.isdigit())
+
+
+def _runs(text: str, spans: list[tuple[int, int]], wrapped: bool) -> list[list[tuple[int, int]]]:
+    """Lines grouped into runs read as one: in a hard-wrapped document a line continues into
+    the next (`_continues`); elsewhere every line is its own run."""
+    runs: list[list[tuple[int, int]]] = []
+    for span in spans:
+        if (
+            runs
+            and wrapped
+            and _continues(text[runs[-1][-1][0] : runs[-1][-1][1]], text[span[0] : span[1]])
+        ):
+            runs[-1].append(span)
+        else:
+            runs.append([span])
+    return runs
+
+
+def _continues(line: str, following: str) -> bool:
+    if following[:1].islower():
+        return True
+    if _TERMINAL.search(line):
+        return False
+    return MIN_WRAP_WIDTH <= len(line) <= WRAP_WIDTH
+
+
+def _hard_wrapped(text: str, lines: list[tuple[int, int]]) -> bool:
+    """Whether the document's prose is hard-wrapped: no prose line is longer than wrapped
+    lines are (a document of long lines puts each paragraph or post on one line)."""
+    lengths = [
+        end - start
+        for start, end in lines
+        if end > start and not _TABLE_ROW.match(text[start:end]) and "http" not in text[start:end]
+    ]
+    return bool(lengths) and max(lengths) <= WRAP_WIDTH + 20
+
+
+def _after_front_matter(text: str, lines: list[tuple[int, int]]) -> int:
+    """The index of the first line after a YAML front matter block (0 when there is none)."""
+    if not lines or text[lines[0][0] : lines[0][1]].strip() != "---":
+        return 0
+    for index in range(1, len(lines)):
+        if text[lines[index][0] : lines[index][1]].strip() in ("---", "..."):
+            return index + 1
+    return 0
+
+
+def _plain(heading: str) -> str:
+    """A heading's words: Markdown links, emphasis and code marks removed."""
+    heading = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+    return re.sub(r"[*_`]+", "", heading).strip()
+
+
+def _trimmed(text: str, begin: int, end: int) -> tuple[int, int]:
+    while begin < end and text[begin].isspace():
+        begin += 1
+    while end > begin and text[end - 1].isspace():
         end -= 1
-    return end
+    return begin, end
 
 
-def _cut_at_word(text: str, limit: int) -> int:
-    cut = text[:limit]
-    return cut.rindex(" ") if " " in cut[limit // 2 :] else limit
+def _cut(text: str, begin: int, end: int) -> list[tuple[int, int]]:
+    """An over-long sentence as pieces of at most MAX_QUOTE_CHARS, cut at words."""
+    pieces = []
+    while end - begin > MAX_QUOTE_CHARS:
+        window = text[begin : begin + MAX_QUOTE_CHARS]
+        cut = window.rindex(" ") if " " in window[MAX_QUOTE_CHARS // 2 :] else MAX_QUOTE_CHARS
+        pieces.append(_trimmed(text, begin, begin + cut))
+        begin = _trimmed(text, begin + cut, end)[0]
+    pieces.append((begin, end))
+    return [p for p in pieces if p[1] > p[0]]
 
 
 def _quotable(text: str) -> bool:
@@ -95,5 +392,4 @@ def _quotable(text: str) -> bool:
     if text.rstrip().endswith("?"):
         return False
     has_value = any(ch.isdigit() for ch in text) or ":" in text or "|" in text
-    ends_like_a_sentence = text.rstrip('"”’)').endswith((".", "!"))
-    return len(text.split()) > 6 or has_value or ends_like_a_sentence
+    return len(text.split()) > 6 or has_value or bool(_ENDS_LIKE_A_SENTENCE.search(text))

@@ -15,14 +15,21 @@ from index.loaders import extracted, is_supported, load_text
 
 OLE_HEADER = bytes.fromhex("D0CF11E0A1B11AE1")
 
+# The shape every loader gives: a `#` heading, paragraphs between blank lines, table rows as
+# `| … |` lines under a separator row when the first row is a header (three columns here).
 OFFER_TEXT = "\n".join(
     [
-        "Hosting offer",
+        "# Hosting offer",
+        "",
         "Données hébergées dans l'UE — 2 GPU",
+        "",
         "Prices are fixed for the term of the contract.",
-        "Model | Region | Price per million tokens",
-        "Mistral Medium 3 | EU | 2 USD",
-        "Mistral Small 3.1 | EU and US | 0.1 USD",
+        "",
+        "| Model | Region | Price per million tokens |",
+        "| --- | --- | --- |",
+        "| Mistral Medium 3 | EU | 2 USD |",
+        "| Mistral Small 3.1 | EU and US | 0.1 USD |",
+        "",
         "Support is included.",
     ]
 )
@@ -78,7 +85,7 @@ def test_a_horizontally_merged_cell_is_one_cell_of_its_row() -> None:
     table.cell(1, 0).text = "Codestral"
     table.cell(1, 2).text = "available"
     text = load_text(Path("models.docx"), _docx_bytes(document))
-    assert text == "Mistral Large 2 | retired\nCodestral | | available"
+    assert text == "| Mistral Large 2 | retired |\n| --- | --- |\n| Codestral |  | available |"
 
 
 def test_a_docx_in_a_corpus_is_an_extracted_document_with_exact_spans(tmp_path: Path) -> None:

@@ -5,7 +5,14 @@ from hypothesis import strategies as st
 
 from bot.settings import PROJECT_ROOT
 from index.documents import scan_corpus
-from index.sentences import MAX_QUOTE_CHARS, split_sentences
+from index.sentences import (
+    ITEM,
+    MAX_QUOTE_CHARS,
+    MAX_ROW_CHARS,
+    ROW,
+    SENTENCE,
+    split_sentences,
+)
 from tests.conftest import make_document
 
 
@@ -18,11 +25,12 @@ def test_sentences_drop_list_marks_and_keep_their_heading() -> None:
         "License — Plain-English Summary\n"
     )
     found = [(text[s.start : s.end], s.heading) for s in split_sentences(make_document(text))]
+    path = "Mistral Medium › Pricing Information"
     assert found == [
-        ("**Input:** $0.4 per million tokens", "Pricing Information"),
-        ("**Output:** $2 per million tokens", "Pricing Information"),
-        ("It was retired on June 16, 2025.", "Pricing Information"),
-        ("Use the new one.", "Pricing Information"),
+        ("**Input:** $0.4 per million tokens", path),
+        ("**Output:** $2 per million tokens", path),
+        ("It was retired on June 16, 2025.", path),
+        ("Use the new one.", path),
     ]
 
 
@@ -33,8 +41,8 @@ def test_every_sentence_of_the_corpus_is_verbatim_and_short_enough() -> None:
         for sentence in sentences:
             quote = document.text[sentence.start : sentence.end]
             assert quote == quote.strip() and quote
-            assert len(quote) <= MAX_QUOTE_CHARS
-            assert "\n" not in quote
+            assert len(quote) <= (MAX_ROW_CHARS if sentence.kind == ROW else MAX_QUOTE_CHARS)
+            assert "\n\n" not in quote
 
 
 @settings(max_examples=200, deadline=None)
@@ -43,5 +51,81 @@ def test_sentence_spans_are_ordered_and_inside_the_text(text: str) -> None:
     previous_end = 0
     for sentence in split_sentences(make_document(text)):
         assert previous_end <= sentence.start < sentence.end <= len(text)
-        assert "\n" not in text[sentence.start : sentence.end]
+        quote = text[sentence.start : sentence.end]
+        assert quote == quote.strip()
+        if sentence.lead_start >= 0:
+            assert sentence.lead_end <= sentence.start
         previous_end = sentence.end
+
+
+def _units(text: str) -> list[tuple[str, str, str]]:
+    """(kind, quote, lead) of every unit of a Markdown text."""
+    return [
+        (
+            s.kind,
+            text[s.start : s.end],
+            text[s.lead_start : s.lead_end] if s.lead_start >= 0 else "",
+        )
+        for s in split_sentences(make_document(text))
+    ]
+
+
+def test_a_hard_wrapped_sentence_is_one_unit_across_its_line_break() -> None:
+    text = (
+        "# Terms\n\n"
+        "The vendor keeps prompts for thirty days in the region where the resource\n"
+        "is deployed, and deletes them afterwards. A second sentence follows here.\n"
+    )
+    assert [quote for _, quote, _ in _units(text)] == [
+        "The vendor keeps prompts for thirty days in the region where the resource\n"
+        "is deployed, and deletes them afterwards.",
+        "A second sentence follows here.",
+    ]
+
+
+def test_lines_of_a_document_of_long_lines_are_never_joined() -> None:
+    long = "This post is a single long line of a forum thread, " * 3
+    text = f"{long.strip()}\nanother post starts in lower case and is its own unit here.\n"
+    assert len(_units(text)) == 2
+
+
+def test_abbreviations_do_not_end_a_sentence() -> None:
+    text = (
+        "Hosting costs approx. 5 EUR per hour, e.g. for batch jobs. Die Daten, z. B. Prompts, "
+        "werden gespeichert. Dr. Smith signed the addendum.\n"
+    )
+    assert [quote for _, quote, _ in _units(text)] == [
+        "Hosting costs approx. 5 EUR per hour, e.g. for batch jobs.",
+        "Die Daten, z. B. Prompts, werden gespeichert.",
+        "Dr. Smith signed the addendum.",
+    ]
+
+
+def test_list_items_keep_their_lead_in_and_table_rows_their_header() -> None:
+    text = (
+        "---\ntitle: Prices\ndate: 2026-01-05\n---\n"
+        "import Tabs from '@site/tabs'\n\n"
+        "# Prices\n\n<Tabs>\n"
+        "The following endpoints are available:\n"
+        "- `/v1/chat` for chat completions\n"
+        "- `/v1/embeddings` for embeddings\n\n"
+        "| Product | Input | Output |\n|:--|--:|--:|\n"
+        "| Orca Pro | 1.00 | 7.20 |\n| Orca Lite | 0.10 | 0.40 |\n\n"
+        "</Tabs>\n"
+    )
+    header = "| Product | Input | Output |"
+    assert _units(text) == [
+        (SENTENCE, "The following endpoints are available:", ""),
+        (ITEM, "`/v1/chat` for chat completions", "The following endpoints are available:"),
+        (ITEM, "`/v1/embeddings` for embeddings", "The following endpoints are available:"),
+        (ROW, "| Orca Pro | 1.00 | 7.20 |", header),
+        (ROW, "| Orca Lite | 0.10 | 0.40 |", header),
+    ]
+
+
+def test_a_table_without_a_header_row_has_rows_only() -> None:
+    text = "| License | Proprietary |\n| Context | 32K tokens |\n"
+    assert _units(text) == [
+        (ROW, "| License | Proprietary |", ""),
+        (ROW, "| Context | 32K tokens |", ""),
+    ]
