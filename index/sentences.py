@@ -248,7 +248,7 @@ class _Reader:
         lead = self.list_lead or (-1, -1)
         start, end = spans[0][0], spans[-1][1]
         if end - start <= MAX_QUOTE_CHARS:
-            if _quotable(self.text[start:end]):
+            if _quotable(self.text[start:end], item=True):
                 self.units.append(Sentence(start, end, self.heading, ITEM, lead[0], lead[1]))
             return
         for begin, finish in self._sentences(spans):
@@ -385,11 +385,14 @@ def _cut(text: str, begin: int, end: int) -> list[tuple[int, int]]:
     return [p for p in pieces if p[1] > p[0]]
 
 
-def _quotable(text: str) -> bool:
-    """A claim: not a question, not a bare title, long enough, with letters."""
-    if len(text) < MIN_SENTENCE_CHARS or not any(ch.isalpha() for ch in text):
+def _quotable(text: str, item: bool = False) -> bool:
+    """A claim: not a question, not a bare title, long enough, with letters. A list item
+    stands under its lead-in, so a short one ("Azure CLI") is quotable too."""
+    if len(text) < (3 if item else MIN_SENTENCE_CHARS) or not any(ch.isalpha() for ch in text):
         return False
     if text.rstrip().endswith("?"):
         return False
+    if item:
+        return True
     has_value = any(ch.isdigit() for ch in text) or ":" in text or "|" in text
     return len(text.split()) > 6 or has_value or bool(_ENDS_LIKE_A_SENTENCE.search(text))
