@@ -23,7 +23,12 @@ import snowballstemmer
 from bot.lexicon import english_for
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
-_STOPWORDS = frozenset(
+# An id written with hyphens ("o3-mini", "gpt-4.1", "2024-08-06") is also a term of its own,
+# so that keyword search finds the exact id and not every text with its common parts.
+_COMPOUND = re.compile(
+    r"(?<![\w.-])[a-z0-9]+(?:[-.][a-z0-9]+)*-[a-z0-9]+(?:[-.][a-z0-9]+)*(?![\w-])"
+)
+STOPWORDS = frozenset(
     (  # noqa: SIM905 -- one word per line would take 75 lines
         "a an the and or of to in on at for with by from as is are was were be been being it its "
         "this that these those what which who whom whose how when where why does do did can could "
@@ -38,11 +43,11 @@ _stemmers = threading.local()
 
 def terms(text: str) -> list[str]:
     """Keyword terms: lower case, accents folded, stop words dropped, English stems."""
-    return [_stem(word) for word in _words(text) if word not in _STOPWORDS]
+    return [stem(word) for word in words(text) if word not in STOPWORDS]
 
 
 @functools.lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """One word's stem; remembered, as answering stems every candidate sentence's words."""
     stemmer = getattr(_stemmers, "english", None)
     if stemmer is None:
@@ -52,15 +57,17 @@ def _stem(word: str) -> str:
 
 def query_terms(question: str) -> list[str]:
     """A question's terms plus the English keywords of its French/German/Italian/Spanish words."""
-    english = " ".join(english_for(_words(question)))
+    english = " ".join(english_for(words(question)))
     return list(dict.fromkeys(terms(question) + terms(english)))
 
 
-def _words(text: str) -> list[str]:
+def words(text: str) -> list[str]:
+    """Lower-case, accent-folded words of a text, as keyword terms are made from."""
     folded = unicodedata.normalize("NFKD", text.lower())
     if not folded.isascii():  # no ASCII character is a combining mark
         folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return [word for word in (w.rstrip(".,") for w in _TOKEN.findall(folded)) if word]
+    found = [word for word in (w.rstrip(".,") for w in _TOKEN.findall(folded)) if word]
+    return found + [c for c in _COMPOUND.findall(folded) if any(ch.isdigit() for ch in c)]
 
 
 class KeywordIndex:
@@ -180,6 +187,13 @@ class KeywordIndex:
         if term_id is not None and self._df[term_id] > 0:
             return float(idf[term_id])
         return highest
+
+    def share(self, term: str) -> float:
+        """The share of the living chunks that hold the term (0 for a term none holds)."""
+        term_id = self._term_ids.get(term)
+        if term_id is None or not self._living:
+            return 0.0
+        return self._df[term_id] / self._living
 
     def scores(self, query: list[str]) -> np.ndarray:
         """Every position's BM25 score for the query terms (rank_bm25's `get_scores` over

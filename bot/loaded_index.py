@@ -1,7 +1,7 @@
 """What the retriever holds in memory of the store, kept in step with it a document at a time.
 
-The chunks' texts and keyword postings, the model aliases the documents teach, the corpus's
-centroid and where each sentence starts are all derived from the store. `sync` reads the
+The chunks' texts and keyword postings, the model aliases the documents teach, each
+document's centroid and where each sentence starts are all derived from the store. `sync` reads the
 store's document records and loads or drops only the documents whose version changed, so that
 after re-indexing one document the retriever spends time in that document, whichever process
 re-indexed it. What it holds is what a fresh load of the same store would hold.
@@ -53,7 +53,7 @@ class LoadedIndex:
         self._slots: list[Chunk | None] = []  # by keyword position; None once dropped
         self.keywords = KeywordIndex()
         self.aliases: Aliases = {}
-        self.centroid: list[float] = []
+        self.centroids = np.zeros((0, 0))  # one unit vector per document: its chunks' mean
         self.sentences = SentenceSpans()
 
     def sync(self, store: ChunkStore) -> tuple[int, int]:
@@ -98,16 +98,19 @@ class LoadedIndex:
         self.sentences.remove(source)
 
     def _derive(self) -> None:
-        """The aliases and the centroid, from each document's share."""
+        """The aliases and each document's centroid, from each document's share."""
         merged: dict[tuple[str, str | None], set[tuple[str, str | None]]] = defaultdict(set)
         for held in self._held.values():
             for model, same in held.aliases.items():
                 merged[model] |= same
         self.aliases = {model: frozenset(same) for model, same in merged.items()}
         sums = [held.vector_sum for held in self._held.values() if held.vector_sum.size]
-        total = np.sum(sums, axis=0) if sums else np.zeros(0)
-        norm = float(np.linalg.norm(total)) if total.size else 0.0
-        self.centroid = [float(x) / norm for x in total] if norm else []
+        norms = [float(np.linalg.norm(total)) for total in sums]
+        self.centroids = (
+            np.stack([total / norm for total, norm in zip(sums, norms, strict=True) if norm])
+            if any(norms)
+            else np.zeros((0, 0))
+        )
 
 
 def _load(store: ChunkStore, records: list[StoredDocument]) -> list[_Loaded]:

@@ -9,14 +9,17 @@ calibrate their scores against each other.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from bot.calibration import Gates, Probe, calibrate
 from bot.entities import Aliases
 from bot.keywords import query_terms
 from bot.loaded_index import LoadedIndex
+from bot.questions import question_parts
 from index.chunking import Chunk
 from index.store import ChunkStore, StoredSentence
 
@@ -24,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 RRF_K = 60  # the constant of reciprocal rank fusion; 60 is the published default
 CANDIDATES = 20  # how deep each ranking is read before fusion
+PART_PASSAGES = 4  # passages retrieved for each part of a question that asks several things
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,14 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Retrieval:
-    """What retrieval found for one question."""
+    """What retrieval found for one question; `parts` holds the things it asks when it asks
+    more than one (each was retrieved for too)."""
 
     question: str
     vector: list[float]
     passages: list[Passage]
     candidates: list[Candidate]
+    parts: tuple[str, ...] = ()
 
 
 class HybridRetriever:
@@ -69,12 +75,49 @@ class HybridRetriever:
         self._store = store
         self._embedder = embedder
         self._loaded = LoadedIndex()
+        self._gates: Gates | None = None
+        self._gates_lock = threading.Lock()
         self.refresh()
 
     def refresh(self) -> None:
         """Take in what changed in the store: only the documents re-indexed since."""
         loaded, dropped = self._loaded.sync(self._store)
         logger.info("retriever: %d document(s) loaded, %d dropped", loaded, dropped)
+        if loaded or dropped:
+            self._gates = None
+
+    @property
+    def gates(self) -> Gates:
+        """The relevance gates for this embedding model and corpus (`bot.calibration`),
+        derived on first use and again after the corpus changed."""
+        with self._gates_lock:
+            if self._gates is None:
+                self._gates = calibrate(self.probe)
+                logger.info(
+                    "relevance gates: domain %.4f, passage %.4f, unit %.4f",
+                    self._gates.domain,
+                    self._gates.passage,
+                    self._gates.unit,
+                )
+            return self._gates
+
+    def probe(self, question: str, k: int = 8) -> Probe:
+        """What a question reaches: cosine with the nearest document centroid, with the best
+        passage and with the best unit."""
+        retrieval = self.retrieve_with_sentences(question, k)
+        vector = np.asarray(retrieval.vector, dtype=np.float64)
+        units = [float(vector @ np.asarray(c.vector)) for c in retrieval.candidates]
+        return Probe(
+            question=question,
+            domain=self.domain_similarity(retrieval.vector),
+            passage=max((p.similarity for p in retrieval.passages), default=0.0),
+            unit=max(units, default=0.0),
+        )
+
+    def term_share(self, term: str) -> float:
+        """The share of the corpus's chunks that hold the keyword term (0: none does)."""
+        with self._loaded.lock:
+            return self._loaded.keywords.share(term)
 
     @property
     def aliases(self) -> Aliases:
@@ -82,10 +125,16 @@ class HybridRetriever:
             return self._loaded.aliases
 
     def domain_similarity(self, vector: list[float]) -> float:
-        """How close a question is to the corpus as a whole (cosine with its centroid)."""
+        """How close a question is to the subject of the corpus's documents: the cosine with
+        the nearest document centroid (the mean of a document's chunks), so that a team's own
+        document on another subject is as much the corpus as the documents around it."""
         with self._loaded.lock:
-            centroid = self._loaded.centroid
-        return _cosine(vector, centroid) if centroid else 0.0
+            centroids = self._loaded.centroids
+        if not centroids.size:
+            return 0.0
+        query = np.asarray(vector, dtype=np.float64)
+        norm = float(np.linalg.norm(query))
+        return float((centroids @ query).max()) / norm if norm else 0.0
 
     def idf(self, term: str) -> float:
         """How rare a keyword term is in the corpus; terms the corpus lacks weigh the most."""
@@ -121,10 +170,24 @@ class HybridRetriever:
         return _diverse(fused, k)
 
     def retrieve_with_sentences(self, question: str, k: int) -> Retrieval:
-        """The passages and every indexed sentence that lies in them."""
+        """The passages and every indexed unit that lies in them. A question that asks several
+        things gets the `k` best passages for the whole and, for each part, its PART_PASSAGES
+        best by keywords, so that the second half of "When does it retire, and what replaces
+        it?" has its passages too."""
         vector = self.embed_question(question)
         passages = self.retrieve(question, k, vector)
-        return Retrieval(question, vector, passages, self.candidates(passages))
+        parts = tuple(question_parts(question))
+        if len(parts) > 1:  # each part's best passages by keywords (embedding each costs)
+            held = {p.chunk.id for p in passages}
+            extra: list[Chunk] = []
+            for part in parts:
+                for chunk in self.keyword_search(part, PART_PASSAGES):
+                    if chunk.id not in held:
+                        held.add(chunk.id)
+                        extra.append(chunk)
+            similarity = self.similarities(vector, extra) if extra else {}
+            passages += [Passage(c, 0.0, similarity.get(c.id, 0.0), None, None) for c in extra]
+        return Retrieval(question, vector, passages, self.candidates(passages), parts)
 
     def candidates(self, passages: list[Passage]) -> list[Candidate]:
         with self._loaded.lock:

@@ -14,6 +14,7 @@ def test_terms_fold_case_accents_and_stems() -> None:
         "2312",
         "version",
         "3.1",
+        "mistral-medium-2312",  # an id written with hyphens is a term of its own too
     ]
     assert terms("Coûté") == ["cout"]  # accents folded, then stemmed
 
