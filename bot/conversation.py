@@ -15,13 +15,21 @@ from bot.entities import models_named, replace_model
 
 # Words that open a follow-up in the five languages.
 _CONNECTOR = re.compile(
-    r"^\s*(?:¿\s*)?(?:and|also|what about|how about|and what about|same for|"
+    r"^\s*(?:¿\s*)?(?:and|also|then|what about|how about|and what about|same for|"
     r"et|et pour|et qu'en est-il|aussi|und|und für|und was ist mit|auch|"
     r"e|e per|e invece|anche|y|y para|y qué hay de|también)\b[\s,:]*",
     re.IGNORECASE,
 )
+REPLACE_WORDS = 6  # a follow-up this short that names a model asks the same of that model
 _BARE_VERSION = re.compile(r"(?<![\w.])(\d+\.\d+|\d)(?![\w.]*\d)")
-SHORT = 6  # a question of at most this many words that names no model is elliptic
+# Words that point back to what was asked before ("is it…", "its price", "that one").
+_ANAPHORA = re.compile(
+    r"\b(?:it|its|it's|they|them|their|that one|this one|the same|those ones|"
+    r"celui-ci|celle-ci|ceux-ci|le même|la même|sein|seine|ihr|ihre|dessen|deren|derselbe|"
+    r"lo stesso|la stessa|esso|essa|el mismo|la misma|ese|esa)\b",
+    re.IGNORECASE,
+)
+FRAGMENT = 3  # a question of at most this many words that names no model is a fragment
 
 
 def standalone(question: str, history: Sequence[str]) -> str:
@@ -36,7 +44,7 @@ def standalone(question: str, history: Sequence[str]) -> str:
     if named:
         family, version = sorted(named, key=lambda m: (m[0], m[1] or ""))[0]
         replaced = replace_model(previous, family, version)
-        if replaced and len(rest.split()) <= SHORT:
+        if replaced and len(rest.split()) <= REPLACE_WORDS:
             return replaced
     bare = _BARE_VERSION.search(rest)
     previous_models = models_named(previous)
@@ -49,7 +57,11 @@ def standalone(question: str, history: Sequence[str]) -> str:
 
 
 def _elliptic(question: str) -> bool:
+    """A follow-up that means nothing alone: it opens with a connector ("and for 3.1?"),
+    points back ("is it multimodal?"), or is a fragment ("3.1?"). A short question of its own
+    ("Is there a termination fee?") starts afresh."""
     if _CONNECTOR.match(question):
         return True
-    words = question.split()
-    return len(words) <= SHORT and not models_named(question)
+    if models_named(question):
+        return False
+    return bool(_ANAPHORA.search(question)) or len(question.split()) <= FRAGMENT

@@ -76,7 +76,8 @@ _DIRECTIONS = {
     "completion": "output",
 }
 _WORD = re.compile(r"\d+(?:[.,]\d+)*(?:[kKmMbB]n?)?|[^\W\d_]+(?:-[^\W\d_]+)?")
-_QUANTITY = re.compile(r"(\d+(?:[.,]\d+)?)([kKmMbB]n?)?$")
+# "10,000,000" and "10.000.000" (thousands grouped), "2.5", "10M", "1.5bn"
+_QUANTITY = re.compile(r"(\d{1,3}(?:([.,])\d{3})(?:\2\d{3})+|\d+(?:[.,]\d+)?)([kKmMbB]n?)?$")
 LOOK_BACK = 6  # words between a volume and the direction it belongs to
 
 _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP"}
@@ -145,8 +146,8 @@ def _quantity_before(words: list[str], index: int, tokens_follow: bool) -> int |
 def _value(word: str, following: str, after_model: bool) -> int | None:
     match = _QUANTITY.match(word)
     if match:
-        number = Decimal(match.group(1).replace(",", ""))
-        suffix = (match.group(2) or "").lower()
+        number = _decimal(match.group(1))
+        suffix = (match.group(3) or "").lower()
     elif word in _NUMBER_WORDS:
         number, suffix = Decimal(_NUMBER_WORDS[word]), ""
     else:
@@ -155,6 +156,18 @@ def _value(word: str, following: str, after_model: bool) -> int | None:
     if multiplier is None and (following not in _TOKEN_WORDS or after_model):
         return None  # a bare number ("Medium 3 input price") is not a volume
     return int(number * (multiplier or 1))
+
+
+def _decimal(written: str) -> Decimal:
+    """A written number: "10,000,000" and "10.000.000" group thousands; a single separator
+    followed by three digits groups thousands too ("50,000"), otherwise it is the decimal
+    point ("2.5", "0,4")."""
+    separators = [ch for ch in written if ch in ".,"]
+    if len(separators) > 1 or (
+        separators and len(written) - written.rindex(separators[0]) - 1 == 3
+    ):
+        return Decimal(written.replace(",", "").replace(".", ""))
+    return Decimal(written.replace(",", "."))
 
 
 def prices(candidates: list[Candidate]) -> dict[str, list[Price]]:

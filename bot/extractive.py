@@ -10,10 +10,22 @@ close enough, the answer says the documents do not answer the question, and cite
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+
 from bot.answers import Answer, Conflict
+from bot.attributes import asked_but_unmentioned
+from bot.calibration import off_subject
+from bot.compose import (
+    MAX_ANSWER_CHARS,
+    asks_for_list,
+    render,
+    rows_asked,
+    with_siblings,
+)
 from bot.conflicts import find_conflicts, reliability
 from bot.costs import estimate, prices, volumes
 from bot.entities import families_mentioned, models_named, names_other_model, with_aliases
@@ -34,19 +46,21 @@ from index.language import guess_language
 
 BACKEND = "extractive"
 
-# Relevance gates, calibrated on questions inside and outside the corpus (see README).
-# A question closer than this to the corpus centroid is about the corpus's domain at all
-# (off-domain questions measured 0.78-0.815, the least similar answerable one 0.835).
-MIN_DOMAIN_SIMILARITY = 0.825
-MIN_PASSAGE_SIMILARITY = 0.80
-MIN_SENTENCE_SCORE = 0.84
-# A sentence joins the answer when it scores within this margin of the best one.
-KEEP_MARGIN = 0.05
-MAX_SENTENCES = 4
-MAX_PER_SOURCE = 2
-KEYWORD_WEIGHT = 0.12
-# Subtracted from a sentence that names other models than the one the question asks about.
-OTHER_MODEL_PENALTY = 0.08
+# Ranking. A unit's score is its cosine with the question, scaled to 0..1 over the candidates
+# of that question (so that the weights below mean the same for every embedding model), plus
+# the share of the question's keyword weight its text holds, plus a bonus when it holds the
+# kind of value asked for, less a penalty when it names another model than the one asked.
+KEYWORD_WEIGHT = 0.5
+ANSWER_TYPE_BONUS = 0.15
+OTHER_MODEL_PENALTY = 0.3
+# A unit joins the answer when it scores within this margin of the best one, or when it
+# brings question keywords the units chosen so far lack and scores within twice the margin.
+KEEP_MARGIN = 0.2
+MAX_UNITS = 5
+MAX_PER_SOURCE = 3
+EVENT_UNITS = 5  # the best units about the asked model that the availability status reads
+PART_UNITS = 30  # the best units overall among which each part of a question finds its own
+MIN_FRAGMENT_WORDS = 5  # a sentence shorter than this, with no number, is a fragment
 
 # Questions that ask for a kind of value, in the five languages, and how such a value looks.
 # A sentence that holds the kind of value asked for gains ANSWER_TYPE_BONUS.
@@ -68,7 +82,6 @@ ANSWER_TYPES = (
         ),
     ),
 )
-ANSWER_TYPE_BONUS = 0.05
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,8 @@ class Supplements:
 @dataclass(frozen=True)
 class Scored:
     candidate: Candidate
-    score: float
+    score: float  # the ranking score (see KEYWORD_WEIGHT)
+    similarity: float  # the cosine of the unit's and the question's vectors
 
     @property
     def text(self) -> str:
@@ -93,7 +107,8 @@ class Scored:
 
 
 class ExtractiveAnswerer:
-    """Answers from retrieved passages by quoting their best sentences."""
+    """Answers from retrieved passages by quoting their best units (sentences, list items
+    under their lead-in, table rows under their header)."""
 
     name = BACKEND
 
@@ -104,12 +119,13 @@ class ExtractiveAnswerer:
     def answer(self, retrieval: Retrieval, today: date) -> Answer:
         question = retrieval.question
         language = guess_language(question)
-        best_passage = max((p.similarity for p in retrieval.passages), default=0.0)
-        ranked = self._rank(question, retrieval.vector, retrieval.candidates)
-        relevant = ranked and ranked[0].score >= MIN_SENTENCE_SCORE
-        on_domain = self._retriever.domain_similarity(retrieval.vector) >= MIN_DOMAIN_SIMILARITY
-        if not on_domain or best_passage < MIN_PASSAGE_SIMILARITY or not relevant:
+        candidates = rows_asked(retrieval.candidates, question)
+        ranked = self._rank(question, retrieval.vector, candidates)
+        if not ranked or self._off_subject(retrieval, ranked):
             return self._not_answered(question, language, ())
+        unmentioned = asked_but_unmentioned(question, language, self._retriever.term_share)
+        if unmentioned:
+            return self._not_answered(question, language, (_never_mentioned(unmentioned),))
         asked = with_aliases(models_named(question), self._retriever.aliases)
         unmet = [
             need
@@ -118,22 +134,33 @@ class ExtractiveAnswerer:
         ]
         if unmet:
             return self._not_answered(question, language, tuple(_unmet(n, question) for n in unmet))
-        for need in needs(question):  # the best sentence that holds what was asked leads
+        for need in needs(question):  # the best unit that holds what was asked leads
             best = next(s for s in ranked if answers(need, s.candidate, asked))
             ranked = [best, *(s for s in ranked if s is not best)]
-        cited = Citations()
-        extra = self._supplements(retrieval, today, cited, ranked)
-        if extra.unpriced:
-            return self._not_answered(question, language, (extra.unpriced,))
-        chosen = _choose(ranked, set(query_terms(question)))
-        quotes = "\n".join(
-            f"- {_unmarked(item.text)} [{cited.add(item.candidate)}]" for item in chosen
+        chosen = [s.candidate for s in _choose(ranked, query_terms(question), self._retriever.idf)]
+        leaders = [
+            best for part in retrieval.parts for best in _rerank(ranked, part, self._retriever.idf)
+        ]
+        first, rest = chosen[:1], chosen[1:]
+        ordered = list(
+            {id(c): c for c in [*first, *(s.candidate for s in leaders), *rest]}.values()
         )
+        units = with_siblings(ordered, retrieval.candidates, question)
+        while True:  # the fewest units dropped for the answer to fit in MAX_ANSWER_CHARS
+            cited = Citations()
+            extra = self._supplements(retrieval, today, cited, ranked)
+            if extra.unpriced:
+                return self._not_answered(question, language, (extra.unpriced,))
+            quotes = render(units, cited.add, _unmarked)
+            text = "\n\n".join(
+                [FRAMING.get(language, FRAMING["en"]), *extra.lead, quotes, *extra.tail]
+            )
+            if len(text) <= MAX_ANSWER_CHARS or len(units) == 1 or asks_for_list(question):
+                break
+            units = units[:-1]
         return Answer(
             question=question,
-            answer="\n\n".join(
-                [FRAMING.get(language, FRAMING["en"]), *extra.lead, quotes, *extra.tail]
-            ),
+            answer=text,
             backend=BACKEND,
             model=self.model,
             grounded=True,
@@ -141,6 +168,15 @@ class ExtractiveAnswerer:
             language=language,
             conflicts=extra.conflicts,
         )
+
+    def _off_subject(self, retrieval: Retrieval, ranked: list[Scored]) -> bool:
+        """Whether the question is no closer to the corpus than questions about something else
+        are (the gates of `bot.calibration`, derived for this model and corpus)."""
+        gates = self._retriever.gates
+        best_passage = max((p.similarity for p in retrieval.passages), default=0.0)
+        best_unit = max(s.similarity for s in ranked)
+        domain = self._retriever.domain_similarity(retrieval.vector)
+        return off_subject(gates, domain, best_passage, best_unit)
 
     def supplements(self, retrieval: Retrieval, today: date, cited: Citations) -> Supplements:
         """What procurebot computes itself from the cited sources, whoever writes the answer:
@@ -166,7 +202,7 @@ class ExtractiveAnswerer:
                     "for the model asked about."
                 )
             lead.append(estimate_section(lines, cited, language))
-        happened = events(about) if ASKS_AVAILABILITY.search(question) else []
+        happened = events(about[:EVENT_UNITS]) if ASKS_AVAILABILITY.search(question) else []
         if happened:
             named_ids = {f"mistral-{f}-{v}" for f, v in asked if v}
             current = replacements(retrieval.candidates, named_ids)
@@ -188,19 +224,32 @@ class ExtractiveAnswerer:
         asked_families = {family for family, _ in asked}
         weights = {term: self._retriever.idf(term) for term in query_terms(question)}
         value_shapes = [shape for asks, shape in ANSWER_TYPES if asks.search(question)]
-        scored = []
+        kept = []
         for candidate in candidates:
             text = candidate.sentence.text
             about = families_mentioned(f"{candidate.context} {text}")
             if asked and (not asked_families & about or about_other_version(candidate, asked)):
                 continue  # about another model: never quote it for this question
+            if _fragment(candidate):
+                continue
+            kept.append(candidate)
+        if not kept:
+            return []
+        vectors = np.asarray([c.vector for c in kept], dtype=np.float64)
+        similarities = vectors @ np.asarray(question_vector, dtype=np.float64)
+        low, high = float(similarities.min()), float(similarities.max())
+        spread = (high - low) or 1.0
+        scored = []
+        for candidate, similarity in zip(kept, similarities, strict=True):
+            sentence = candidate.sentence
+            text = sentence.text
             score = (
-                _dot(question_vector, candidate.vector)
-                + KEYWORD_WEIGHT * _coverage(weights, f"{candidate.context} {text}")
+                (float(similarity) - low) / spread
+                + KEYWORD_WEIGHT * _coverage(weights, f"{candidate.context} {sentence.lead} {text}")
                 + ANSWER_TYPE_BONUS * any(shape.search(text) for shape in value_shapes)
                 - OTHER_MODEL_PENALTY * names_other_model(asked, text)
             )
-            scored.append(Scored(candidate, score))
+            scored.append(Scored(candidate, score, float(similarity)))
         scored.sort(key=lambda s: (-s.score, s.candidate.rank, s.candidate.sentence.start))
         return scored
 
@@ -224,36 +273,69 @@ def _coverage(weights: dict[str, float], text: str) -> float:
     return sum(weight for term, weight in weights.items() if term in found) / total
 
 
-def _choose(ranked: list[Scored], question_terms: set[str]) -> list[Scored]:
-    """The best sentence, and those close to it that share a keyword with the question."""
+def _choose(
+    ranked: list[Scored], question_terms: list[str], idf: Callable[[str], float]
+) -> list[Scored]:
+    """The best unit, those close to it, and those a little further that bring question
+    keywords the chosen ones lack (the other half of a two-part question); no duplicates,
+    at most MAX_PER_SOURCE a source."""
     best = ranked[0].score
     chosen: list[Scored] = []
+    covered: set[str] = set()
     per_source: dict[str, int] = {}
     seen: set[str] = set()
+    wanted = {term for term in question_terms if idf(term) > 0}
     for item in ranked:
-        if len(chosen) == MAX_SENTENCES or item.score < best - KEEP_MARGIN:
+        if len(chosen) == MAX_UNITS or item.score < best - 2 * KEEP_MARGIN:
             break
         normalised = " ".join(item.text.lower().split())
         source = item.candidate.sentence.source
         if normalised in seen or per_source.get(source, 0) >= MAX_PER_SOURCE:
             continue
-        if chosen and not question_terms & set(terms(item.text)):
+        found = set(terms(f"{item.candidate.sentence.lead} {item.text}")) & wanted
+        close = item.score >= best - KEEP_MARGIN
+        if chosen and not (close and found) and not (found - covered):
             continue
         seen.add(normalised)
+        covered |= found
         per_source[source] = per_source.get(source, 0) + 1
         chosen.append(item)
     return chosen
 
 
-def _dot(a: list[float], b: list[float]) -> float:
-    return sum(x * y for x, y in zip(a, b, strict=True))
+def _rerank(ranked: list[Scored], part: str, idf: Callable[[str], float]) -> list[Scored]:
+    """The unit best for one part of a question: its keyword weight counted for that part."""
+    weights = {term: idf(term) for term in query_terms(part)}
+    best = max(
+        ranked[:PART_UNITS],
+        key=lambda s: (
+            s.score + KEYWORD_WEIGHT * _coverage(weights, f"{s.candidate.sentence.lead} {s.text}")
+        ),
+        default=None,
+    )
+    return [best] if best is not None else []
+
+
+def _fragment(candidate: Candidate) -> bool:
+    """A sentence too short to state anything on its own ("See below.", a glossary term)."""
+    sentence = candidate.sentence
+    if sentence.kind != "sentence":
+        return False
+    text = sentence.text
+    return len(text.split()) < MIN_FRAGMENT_WORDS and not any(ch.isdigit() for ch in text)
+
+
+def _never_mentioned(words: list[str]) -> str:
+    listed = ", ".join(f"“{w}”" for w in words)
+    return f"The documents never mention {listed}: they do not state what the question asks."
 
 
 _OWN_MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 def _unmarked(quote: str) -> str:
-    """A quote as written in the answer: its own bracketed numbers (a document's footnotes, or
-    forged markers) become ⟦n⟧, so that every [n] of an answer is one of its citations. The
+    """A quote as written in the answer: on one line (a sentence hard-wrapped in its file is
+    one line of the answer), and its own bracketed numbers (a document's footnotes, or forged
+    markers) become ⟦n⟧, so that every [n] of an answer is one of its citations. The
     citation keeps the quote exactly as the document has it."""
-    return _OWN_MARKER.sub(r"⟦\1⟧", quote)
+    return _OWN_MARKER.sub(r"⟦\1⟧", " ".join(quote.split()))

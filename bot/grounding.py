@@ -16,8 +16,11 @@ from bot.entities import Model, models_named
 from bot.keywords import terms
 from bot.retrieval import Candidate
 
-# An amount of money: "$0.40", "2 €", "8 USD".
-PRICE = re.compile(r"[$€£]\s?\d|\d\s?(?:€|EUR|USD|GBP|dollars?|euros?)\b", re.IGNORECASE)
+# An amount of money, the currency before or after it: "$0.40", "EUR 4,200", "2 €", "8 USD".
+PRICE = re.compile(
+    r"[$€£]\s?\d|\b(?:EUR|USD|GBP|CHF)\s?\d|\d\s?(?:€|EUR|USD|GBP|CHF|dollars?|euros?)\b",
+    re.IGNORECASE,
+)
 _CONTEXT_SIZE = re.compile(r"\b\d{1,4}\s?K\b|\b\d{2,3},?000 tokens\b", re.IGNORECASE)
 _MODEL_ID = re.compile(r"\b(?:mistral|open-mistral|codestral|pixtral)-[a-z]+-(?:\d{4}|latest)\b")
 _NUMBER = re.compile(
@@ -64,8 +67,33 @@ _HOW_MANY = re.compile(
 _WHO_IS = re.compile(r"\bwho (?:is|are|was|were) (?:the |its |their )?(\w+)", re.IGNORECASE)
 
 
+# A yes/no question ("Does the offer come with a latency SLA?") asks whether, not for a value:
+# its asking sentence opens with an auxiliary verb and holds no question word.
+_POLAR = re.compile(
+    r"^(?:is|are|was|were|does|do|did|can|could|will|would|should|shall|may|might|must|has|"
+    r"have|had|est-ce|peut|gibt|ist|sind|kann|k[öo]nnen|hat|haben|wird|è|sono|può|"
+    r"possiamo|es|son|puede|hay|existe)\b",
+    re.IGNORECASE,
+)
+_QUESTION_WORD = re.compile(
+    r"\b(?:what|which|who|whom|whose|when|where|how|quel\w*|quand|combien|comment|wer|wann|"
+    r"wie|welche\w*|quando|quant\w*|dove|qu[eé]|qui[eé]n|cu[aá]ndo|cu[aá]nt\w*|c[oó]mo|"
+    r"d[oó]nde|cu[aá]l\w*)\b",
+    re.IGNORECASE,
+)
+_ASKING_SENTENCE = re.compile(r"[^.?!]*\?")
+
+
+def polar(question: str) -> bool:
+    """Whether the question only asks yes or no (every asking sentence is a yes/no one)."""
+    asking = [s.strip() for s in _ASKING_SENTENCE.findall(question)]
+    return bool(asking) and all(_POLAR.match(s) and not _QUESTION_WORD.search(s) for s in asking)
+
+
 def needs(question: str) -> list[Need]:
-    """The kinds of value a question asks for (none for open questions)."""
+    """The kinds of value a question asks for (none for open and yes/no questions)."""
+    if polar(question):
+        return []
     found = [Need(kind, value) for kind, asks, value in _ASKS if asks.search(question)]
     for pattern, kind in ((_HOW_MANY, "count"), (_WHO_IS, "person")):
         match = pattern.search(question)

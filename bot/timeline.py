@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from bot.compose import cells
 from bot.retrieval import Candidate
-from index.documents import newest_date
+from index.documents import first_date
 
 ASKS = re.compile(
     r"\b(?:available|availability|still|deprecat\w*|retire\w*|sunset|end[- ]of[- ]life|"
@@ -24,7 +25,7 @@ ASKS = re.compile(
 )
 _EVENT = re.compile(
     r"\b(?P<event>deprecat\w*|retire\w*|retirement|discontinu\w*|switched off|shut down|"
-    r"sunset)\b",
+    r"sunset|end of life|end-of-life)\b",
     re.IGNORECASE,
 )
 _MODEL_ID = re.compile(r"`?\b(mistral-[a-z]+-(?:latest|\d{4}))\b`?")
@@ -47,18 +48,51 @@ class Replacement:
 
 
 def events(candidates: list[Candidate]) -> list[Event]:
+    """The dated deprecation and retirement events the candidates state, oldest first.
+
+    In a sentence, an event word takes the first date written after it and before the next
+    event word ("deprecated on January 15, 2025 and will be retired on June 30, 2026" gives
+    each its own date). In a table row, a cell under a header that names an event ("Retirement
+    Date") is read the same way, with the header's event word in front of it.
+    """
     found: dict[tuple[str, date], Event] = {}
     for candidate in candidates:
-        text = candidate.sentence.text
-        for match in _EVENT.finditer(text):
-            written = newest_date(text[match.end() : match.end() + WINDOW].split(";")[0])
-            if not written:
-                continue
+        for text in _event_texts(candidate):
+            for kind, on in _dated_events(text):
+                found.setdefault((kind, on), Event(kind, on, candidate))
+    return sorted(found.values(), key=lambda e: (e.on, e.kind))
+
+
+def _event_texts(candidate: Candidate) -> list[str]:
+    sentence = candidate.sentence
+    if sentence.kind != "row" or not sentence.lead:
+        return [sentence.text]
+    headers = cells(sentence.lead)
+    values = cells(sentence.text)
+    if len(headers) != len(values):
+        return [sentence.text]
+    texts = []
+    for header, value in zip(headers, values, strict=True):
+        event = _EVENT.search(header)
+        if event and not _EVENT.search(value):
+            texts.append(f"{event.group('event')} {value}")
+        else:
+            texts.append(value)
+    return texts
+
+
+def _dated_events(text: str) -> list[tuple[str, date]]:
+    matches = list(_EVENT.finditer(text))
+    dated = []
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        window = text[match.end() : min(end, match.end() + WINDOW)].split(";")[0]
+        written = first_date(window)
+        if written:
             word = match.group("event").lower()
             kind = "deprecated" if word.startswith("deprecat") else "retired"
-            on = date.fromisoformat(written)
-            found.setdefault((kind, on), Event(kind, on, candidate))
-    return sorted(found.values(), key=lambda e: (e.on, e.kind))
+            dated.append((kind, date.fromisoformat(written)))
+    return dated
 
 
 def replacements(candidates: list[Candidate], retired_ids: set[str]) -> list[Replacement]:

@@ -261,16 +261,31 @@ _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2}) ([A-Za-z]{3,9})\.? ((?:19|20)\d\d)\b"
 
 def newest_date(text: str) -> str | None:
     """The newest valid calendar date written in the text, as ISO 8601."""
-    found: list[date] = []
-    for y, m, d in _ISO_DATE.findall(text):
-        found.extend(_valid(int(y), int(m), int(d)))
-    for month, d, y in _MONTH_DAY_YEAR.findall(text):
-        if month.lower() in _MONTHS:
-            found.extend(_valid(int(y), _MONTHS[month.lower()], int(d)))
-    for d, month, y in _DAY_MONTH_YEAR.findall(text):
-        if month.lower() in _MONTHS:
-            found.extend(_valid(int(y), _MONTHS[month.lower()], int(d)))
+    found = [written for _, written in _dates(text)]
     return max(found).isoformat() if found else None
+
+
+def first_date(text: str) -> str | None:
+    """The first valid calendar date written in the text, as ISO 8601."""
+    found = _dates(text)
+    return min(found)[1].isoformat() if found else None
+
+
+def _dates(text: str) -> list[tuple[int, date]]:
+    """Every valid calendar date written in the text, with where it starts."""
+    found: list[tuple[int, date]] = []
+    for match in _ISO_DATE.finditer(text):
+        y, m, d = match.groups()
+        found.extend((match.start(), day) for day in _valid(int(y), int(m), int(d)))
+    for match in _MONTH_DAY_YEAR.finditer(text):
+        month, d, y = match.groups()
+        if month.lower() in _MONTHS:
+            found.extend((match.start(), x) for x in _valid(int(y), _MONTHS[month.lower()], int(d)))
+    for match in _DAY_MONTH_YEAR.finditer(text):
+        d, month, y = match.groups()
+        if month.lower() in _MONTHS:
+            found.extend((match.start(), x) for x in _valid(int(y), _MONTHS[month.lower()], int(d)))
+    return found
 
 
 def _valid(year: int, month: int, day: int) -> list[date]:

@@ -1,0 +1,196 @@
+"""Answers over documents procurebot was never tuned on: an invented vendor's HTML and Markdown
+pages (tables, lists, hard-wrapped prose, lifecycle dates), and honest refusals over the
+shipped corpus for what no document states."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.answers import Answer
+from bot.conversation import standalone
+from bot.engine import Engine
+from bot.settings import Settings
+
+PRICES_HTML = """<html><head><title>Orca pricing</title></head><body>
+<h1>Orca pricing</h1>
+<p>Prices are per million tokens, in US dollars.</p>
+<table>
+<tr><th>Product</th><th>Input</th><th>Output</th></tr>
+<tr><td>Orca Pro</td><td>$1.00</td><td>$7.20</td></tr>
+<tr><td>Orca Lite</td><td>$0.10</td><td>$0.40</td></tr>
+</table>
+</body></html>
+"""
+
+RATES_MD = """# Harbor rate card
+
+Harbor bills every model per million tokens.
+
+| Model | Input | Output |
+|:--|--:|--:|
+| Harbor Max | EUR 2.50 | EUR 9.90 |
+| Harbor Mini | EUR 0.20 | EUR 0.80 |
+"""
+
+PLATFORM_MD = """---
+title: Orca platform
+date: 2026-02-01
+---
+import Note from '@site/note'
+
+# Orca platform
+
+<Note>
+Customer data is stored in the EU region selected at onboarding and is never
+transferred outside the European Economic Area by the provider.
+</Note>
+
+## Endpoints
+
+The following endpoints are available to every customer:
+- `/v1/chat` for conversations
+- `/v1/embed` for embeddings
+- `/v1/batch` for asynchronous jobs
+
+## Lifecycle
+
+Orca Classic was deprecated on January 15, 2025 and will be retired on June 30, 2026.
+Orca Pro 3 was released on March 3, 2025 as the successor of Orca Classic.
+"""
+
+
+@pytest.fixture(scope="module")
+def orca(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """An invented vendor's documents, indexed with the default embedding model."""
+    root = tmp_path_factory.mktemp("orca")
+    corpus = root / "docs"
+    corpus.mkdir()
+    (corpus / "prices.html").write_text(PRICES_HTML, encoding="utf-8")
+    (corpus / "rates.md").write_text(RATES_MD, encoding="utf-8")
+    (corpus / "platform.mdx.md").write_text(PLATFORM_MD, encoding="utf-8")
+    settings = Settings(
+        data_dir=root / "data", corpus_dir=corpus, backend="extractive", today=date(2026, 1, 1)
+    )
+    return Engine.open(settings)
+
+
+def _prices(text: str) -> list[str]:
+    return re.findall(r"\$\d+\.\d\d|EUR \d+\.\d\d", text)
+
+
+@pytest.mark.parametrize(
+    ("question", "row", "header", "price", "others"),
+    [
+        (
+            "What is the output price of Orca Lite?",
+            "| Orca Lite | $0.10 | $0.40 |",
+            "| Product | Input | Output |",
+            "$0.40",
+            ["$7.20", "$1.00"],
+        ),
+        (
+            "What does Harbor Mini cost per million output tokens?",
+            "| Harbor Mini | EUR 0.20 | EUR 0.80 |",
+            "| Model | Input | Output |",
+            "EUR 0.80",
+            ["EUR 9.90", "EUR 2.50"],
+        ),
+    ],
+    ids=["html-table", "markdown-table"],
+)
+def test_a_price_is_quoted_as_its_row_under_the_header(
+    orca: Engine, question: str, row: str, header: str, price: str, others: list[str]
+) -> None:
+    answer = orca.ask(question)
+    quotes = [c.quote for c in answer.citations]
+    assert answer.grounded and row in quotes and header in quotes
+    assert answer.answer.index(header) < answer.answer.index(row)
+    assert _prices(answer.answer)[:2] == _prices(row)  # this product's prices come first
+    assert not any(other in answer.answer for other in others)
+
+
+def test_a_list_question_quotes_the_lead_in_with_its_items(orca: Engine) -> None:
+    answer = orca.ask("Which endpoints are available?")
+    quotes = [c.quote for c in answer.citations]
+    assert "The following endpoints are available to every customer:" in quotes
+    for item in ("`/v1/chat` for conversations", "`/v1/embed` for embeddings"):
+        assert item in quotes
+    assert "`/v1/batch` for asynchronous jobs" in quotes
+
+
+def test_a_hard_wrapped_sentence_is_quoted_whole(orca: Engine) -> None:
+    answer = orca.ask("Is customer data transferred outside the European Economic Area?")
+    assert answer.grounded
+    assert (
+        "Customer data is stored in the EU region selected at onboarding and is never\n"
+        "transferred outside the European Economic Area by the provider."
+    ) in [c.quote for c in answer.citations]
+    assert not any(c.quote.startswith(("import ", "<Note", "title:")) for c in answer.citations)
+
+
+def test_two_dates_in_one_sentence_give_each_event_its_date(orca: Engine) -> None:
+    answer = orca.ask("Is Orca Classic deprecated, and when will it be retired?")
+    assert "deprecated since 2025-01-15" in answer.answer
+    assert "retired on 2026-06-30" in answer.answer
+    assert "2026-06-30" not in answer.answer.split("deprecated since")[1].split("\n")[0]
+
+
+def test_an_english_question_about_a_new_name_is_framed_in_english(orca: Engine) -> None:
+    answer = orca.ask("When was Orca Pro 3 released?")
+    assert answer.language == "en" and answer.answer.startswith("The documents say:")
+    assert "March 3, 2025" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What liability cap does the vendor accept?",
+        "What are the payment terms for invoices?",
+        "Is there a termination fee?",
+        "Does the vendor indemnify us against IP claims?",
+        "What volume discount do public-sector buyers get?",
+    ],
+)
+def test_what_no_document_states_is_refused_without_quotes(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.grounded and answer.citations == ()
+
+
+def _estimate(answer: Answer) -> str:
+    return answer.answer.split("\n\n")[1]
+
+
+def test_volumes_written_in_digits_or_words_give_the_same_estimate(engine: Engine) -> None:
+    digits = engine.ask(
+        "What would 10,000,000 input tokens and 2,000,000 output tokens a month cost on "
+        "Mistral Medium 3?"
+    )
+    words = engine.ask(
+        "What would 10 million input tokens and 2 million output tokens a month cost on "
+        "Mistral Medium 3?"
+    )
+    assert _estimate(digits) == _estimate(words)
+    assert "10,000,000 tokens" in _estimate(digits) and "total" in _estimate(digits)
+
+
+def test_a_short_new_question_after_a_french_one_is_read_on_its_own() -> None:
+    french = "Combien coûte Mistral Medium 3 par million de tokens en entrée ?"
+    assert standalone("Is there a termination fee?", [french]) == "Is there a termination fee?"
+    assert standalone("Et pour la sortie ?", [french]).startswith(french)
+
+
+def test_a_document_about_another_vendor_is_answered_next_to_the_corpus(
+    tmp_path: Path, settings: Settings, engine: Engine
+) -> None:
+    uploads = tmp_path / "data" / "uploads"
+    uploads.mkdir(parents=True)
+    (uploads / "harbor.md").write_text(RATES_MD, encoding="utf-8")
+    shared = Settings(data_dir=tmp_path / "data", corpus_dir=settings.corpus_dir)
+    mixed = Engine.open(shared)
+    answer = mixed.ask("What does Harbor Max cost per million input tokens?")
+    assert answer.grounded
+    assert "| Harbor Max | EUR 2.50 | EUR 9.90 |" in [c.quote for c in answer.citations]
