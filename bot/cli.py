@@ -245,15 +245,37 @@ def evaluate(
     golden: Annotated[
         Path | None, typer.Option(help="Golden set (TOML); default tests/eval/golden.toml.")
     ] = None,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(
+            help="Evaluate over this folder of documents instead (indexed apart, in "
+            "DATA_DIR/eval-index/), with --questions."
+        ),
+    ] = None,
+    questions: Annotated[
+        Path | None,
+        typer.Option(help="A question set in JSONL (shared/corpora/README.md's format)."),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Folder for report.md and report.json; default data/eval.")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
 ) -> None:
-    """Run the golden questions, print the metrics, and fail (exit 1) below the gate."""
+    """Run a question set, print the metrics, and fail (exit 1) below the golden set's gate.
+
+    Without options: the golden questions over the configured corpus. With --questions (and
+    --corpus DIR): a JSONL set over any corpus, scored for facts, citation precision, refusals
+    and near-misses per kind, with latency.
+    """
     settings = _settings()
     setup_logging(settings.data_dir, verbose)
+    if corpus is not None and questions is None:
+        typer.echo("procurebot: error: --corpus needs --questions (a JSONL set)", err=True)
+        raise typer.Exit(2)
     with _people_errors():
+        if questions is not None:
+            _evaluate_set(settings, questions, corpus, out)
+            return
         from bot import evaluation
         from bot.settings import PROJECT_ROOT
 
@@ -271,6 +293,43 @@ def evaluate(
     typer.echo(f"\nWritten: {markdown} and {data}")
     if not report.passed:
         raise typer.Exit(1)
+
+
+def _evaluate_set(
+    settings: Settings, questions: Path, corpus: Path | None, out: Path | None
+) -> None:
+    from bot import question_sets
+
+    try:
+        items = question_sets.load_items(questions)
+    except (OSError, question_sets.QuestionSetError) as exc:
+        typer.echo(f"procurebot: error: cannot read {questions}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    out = out or settings.data_dir / "eval"
+    if corpus is not None:
+        if not corpus.is_dir():
+            typer.echo(f"procurebot: error: {corpus} is not a folder of documents", err=True)
+            raise typer.Exit(2)
+        corpus = corpus.resolve()
+        settings = settings.model_copy(
+            update={
+                "corpus_dir": corpus,
+                "data_dir": settings.data_dir / "eval-index" / question_sets.slug(corpus),
+            }
+        )
+    engine = _open_engine(settings)
+    engine.reindex()
+    results = [
+        question_sets.run_item(item, lambda q, h: engine.ask(q, h), settings.corpus_dir.parent)
+        for item in items
+    ]
+    title = (
+        f"Evaluation of `{engine.answerer.name}` ({engine.answerer.model}) on {len(items)} "
+        f"questions of {questions.name} over {settings.corpus_dir}"
+    )
+    markdown, data = question_sets.write(results, title, out)
+    typer.echo(question_sets.to_markdown(title, results))
+    typer.echo(f"\nWritten: {markdown} and {data}")
 
 
 @app.command()
