@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 app = typer.Typer(
-    help="Cited answers about the Mistral Medium model line, from the documents in corpus/.",
+    help="Cited answers about an AI vendor's models, from the documents in corpus/.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -62,35 +62,33 @@ def lead_of(candidate: Candidate) -> Candidate | None:
 def with_siblings(
     chosen: Sequence[Candidate], candidates: Sequence[Candidate], question: str
 ) -> list[Candidate]:
-    """For a list question, the chosen items' sibling items (same list) follow them, in the
-    document's order; otherwise `chosen` as it is."""
+    """For a list question, the items of the lists the chosen units belong to or lead into
+    follow them, in the document's order; otherwise `chosen` as it is."""
     if not asks_for_list(question):
         return list(chosen)
     result: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
     for candidate in chosen:
         sentence = candidate.sentence
-        if sentence.kind != "item" or sentence.lead_start < 0:
-            key = (sentence.source, sentence.start)
-            if key not in seen:
-                seen.add(key)
-                result.append(candidate)
-            continue
+        if sentence.kind == "item" and sentence.lead_start >= 0:
+            lead_start = sentence.lead_start  # an item: its list
+        else:
+            lead_start = sentence.start  # a sentence: the list it leads into, if any
         siblings = sorted(
             (
                 c
                 for c in candidates
                 if c.sentence.source == sentence.source
                 and c.sentence.kind == "item"
-                and c.sentence.lead_start == sentence.lead_start
+                and c.sentence.lead_start == lead_start
             ),
             key=lambda c: c.sentence.start,
         )[:MAX_LIST_ITEMS]
-        for sibling in siblings or [candidate]:
-            key = (sibling.sentence.source, sibling.sentence.start)
+        for unit in [candidate, *siblings] if sentence.kind != "item" else siblings or [candidate]:
+            key = (unit.sentence.source, unit.sentence.start)
             if key not in seen:
                 seen.add(key)
-                result.append(sibling)
+                result.append(unit)
     return result
 
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.entities import Model, compatible, models_named
+from bot.entities import Families, Model, compatible, models_named
 from bot.retrieval import Candidate
 from index.documents import newest_date
 
@@ -123,10 +123,12 @@ TOPICS = (
 )
 
 
-def find_conflicts(question: str, candidates: list[Candidate]) -> list[FoundConflict]:
+def find_conflicts(
+    question: str, candidates: list[Candidate], known: Families
+) -> list[FoundConflict]:
     """The topics of the question on which the candidates about the asked model disagree."""
-    asked = models_named(question)
-    about = [c for c in candidates if _about(c, asked)]
+    asked = models_named(question, known)
+    about = [c for c in candidates if _about(c, asked, known)]
     found = []
     for topic in TOPICS:
         if not topic.asks.search(question):
@@ -153,12 +155,12 @@ def _keyed(topic: Topic, asked: frozenset[Model]) -> Topic:
     return Topic(f"{topic.key}-{versions[0]}", topic.name, topic.asks, topic.side_of)
 
 
-def _about(candidate: Candidate, asked: frozenset[Model]) -> bool:
+def _about(candidate: Candidate, asked: frozenset[Model], known: Families) -> bool:
     """The sentence is about the asked model (or the question names none)."""
     if not asked:
         return True
-    in_context = models_named(candidate.context)
-    named = _resolved(models_named(candidate.sentence.text), in_context) or in_context
+    in_context = models_named(candidate.context, known)
+    named = _resolved(models_named(candidate.sentence.text, known), in_context) or in_context
     return any(compatible(a, n) for a in asked for n in named)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.entities import models_named, replace_model
+from bot.entities import Families, models_named, replace_model
 
 # Words that open a follow-up in the five languages.
 _CONNECTOR = re.compile(
@@ -32,36 +32,37 @@ _ANAPHORA = re.compile(
 FRAGMENT = 3  # a question of at most this many words that names no model is a fragment
 
 
-def standalone(question: str, history: Sequence[str]) -> str:
-    """The question as retrieval should see it, given the earlier questions (oldest first)."""
+def standalone(question: str, history: Sequence[str], known: Families = frozenset()) -> str:
+    """The question as retrieval should see it, given the earlier questions (oldest first)
+    and the product families the documents name."""
     if not history:
         return question
-    previous = standalone(history[-1], history[:-1])
-    if not _elliptic(question):
+    previous = standalone(history[-1], history[:-1], known)
+    if not _elliptic(question, known):
         return question
     rest = _CONNECTOR.sub("", question).strip()
-    named = models_named(rest)
+    named = models_named(rest, known)
     if named:
         family, version = sorted(named, key=lambda m: (m[0], m[1] or ""))[0]
-        replaced = replace_model(previous, family, version)
+        replaced = replace_model(previous, family, version, known)
         if replaced and len(rest.split()) <= REPLACE_WORDS:
             return replaced
     bare = _BARE_VERSION.search(rest)
-    previous_models = models_named(previous)
+    previous_models = models_named(previous, known)
     if bare and previous_models and len(rest.split()) <= 4:
         family = sorted(previous_models, key=lambda m: (m[0], m[1] or ""))[0][0]
-        replaced = replace_model(previous, family, bare.group(1))
+        replaced = replace_model(previous, family, bare.group(1), known)
         if replaced:
             return replaced
     return f"{previous} {rest}".strip()
 
 
-def _elliptic(question: str) -> bool:
+def _elliptic(question: str, known: Families) -> bool:
     """A follow-up that means nothing alone: it opens with a connector ("and for 3.1?"),
     points back ("is it multimodal?"), or is a fragment ("3.1?"). A short question of its own
     ("Is there a termination fee?") starts afresh."""
     if _CONNECTOR.match(question):
         return True
-    if models_named(question):
+    if models_named(question, known):
         return False
     return bool(_ANAPHORA.search(question)) or len(question.split()) <= FRAGMENT

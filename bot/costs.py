@@ -114,8 +114,9 @@ class Line:
         )
 
 
-def volumes(question: str) -> dict[str, int]:
-    """Token volumes per direction the question states ({"input": 10_000_000, ...})."""
+def volumes(question: str, known: frozenset[str] = frozenset()) -> dict[str, int]:
+    """Token volumes per direction the question states ({"input": 10_000_000, ...}); a
+    number right after a product family's name (`known`) is its version, not a volume."""
     words = [w.lower() for w in _WORD.findall(question)]
     found: dict[str, int] = {}
     for index, word in enumerate(words):
@@ -123,20 +124,21 @@ def volumes(question: str) -> dict[str, int]:
         if not direction or direction in found:
             continue
         tokens_follow = index + 1 < len(words) and words[index + 1] in _TOKEN_WORDS
-        quantity = _quantity_before(words, index, tokens_follow)
+        quantity = _quantity_before(words, index, tokens_follow, known)
         if quantity:
             found[direction] = quantity
     return found
 
 
 _TOKEN_WORDS = ("tokens", "token", "jetons", "jeton")
-_FAMILY_WORDS = ("tiny", "small", "medium", "large", "next", "mistral")
 
 
-def _quantity_before(words: list[str], index: int, tokens_follow: bool) -> int | None:
+def _quantity_before(
+    words: list[str], index: int, tokens_follow: bool, known: frozenset[str]
+) -> int | None:
     for back in range(index - 1, max(-1, index - 1 - LOOK_BACK), -1):
         following = words[back + 1] if back + 1 < index else ("tokens" if tokens_follow else "")
-        after_model = back > 0 and words[back - 1] in _FAMILY_WORDS
+        after_model = back > 0 and words[back - 1] in known
         value = _value(words[back], following, after_model)
         if value is not None:
             return value

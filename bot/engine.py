@@ -193,7 +193,7 @@ class Engine:
         limit = self.settings.max_question_chars
         question = clean_question(raw_question, limit)
         earlier = [clean_question(h, limit).text for h in history if h.strip()]
-        query = standalone(question.text, earlier)
+        query = standalone(question.text, earlier, self.retriever.families)
         return question, self.retriever.retrieve_with_sentences(query, self.settings.top_k)
 
     def _finish(

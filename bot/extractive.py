@@ -28,7 +28,7 @@ from bot.compose import (
 )
 from bot.conflicts import find_conflicts, reliability
 from bot.costs import estimate, prices, volumes
-from bot.entities import families_mentioned, models_named, names_other_model, with_aliases
+from bot.entities import Families, mentions_family, models_named, names_other_model, with_aliases
 from bot.grounding import PRICE, Need, about_exactly, about_other_version, answers, needs
 from bot.keywords import query_terms, terms
 from bot.retrieval import Candidate, HybridRetriever, Retrieval
@@ -126,16 +126,18 @@ class ExtractiveAnswerer:
         unmentioned = asked_but_unmentioned(question, language, self._retriever.term_share)
         if unmentioned:
             return self._not_answered(question, language, (_never_mentioned(unmentioned),))
-        asked = with_aliases(models_named(question), self._retriever.aliases)
+        known = self._retriever.families
+        asked = with_aliases(models_named(question, known), self._retriever.aliases)
         unmet = [
             need
             for need in needs(question)
-            if not any(answers(need, s.candidate, asked) for s in ranked)
+            if not any(answers(need, s.candidate, asked, known) for s in ranked)
         ]
         if unmet:
-            return self._not_answered(question, language, tuple(_unmet(n, question) for n in unmet))
+            notices = tuple(_unmet(n, question, known) for n in unmet)
+            return self._not_answered(question, language, notices)
         for need in needs(question):  # the best unit that holds what was asked leads
-            best = next(s for s in ranked if answers(need, s.candidate, asked))
+            best = next(s for s in ranked if answers(need, s.candidate, asked, known))
             ranked = [best, *(s for s in ranked if s is not best)]
         chosen = [s.candidate for s in _choose(ranked, query_terms(question), self._retriever.idf)]
         leaders = [
@@ -189,10 +191,11 @@ class ExtractiveAnswerer:
     ) -> Supplements:
         question = retrieval.question
         language = guess_language(question)
-        asked = with_aliases(models_named(question), self._retriever.aliases)
-        about = [s.candidate for s in ranked if about_exactly(s.candidate, asked)]
+        known = self._retriever.families
+        asked = with_aliases(models_named(question, known), self._retriever.aliases)
+        about = [s.candidate for s in ranked if about_exactly(s.candidate, asked, known)]
         lead: list[str] = []
-        wanted = volumes(question)
+        wanted = volumes(question, known)
         if wanted:
             lines = estimate(wanted, prices(sorted(about, key=reliability)))
             if lines is None:
@@ -204,11 +207,10 @@ class ExtractiveAnswerer:
             lead.append(estimate_section(lines, cited, language))
         happened = events(about[:EVENT_UNITS]) if ASKS_AVAILABILITY.search(question) else []
         if happened:
-            named_ids = {f"mistral-{f}-{v}" for f, v in asked if v}
-            current = replacements(retrieval.candidates, named_ids)
+            current = replacements(retrieval.candidates, asked, known)
             lead.append(status_section(happened, current, today, cited, language))
         tail, conflicts = [], []
-        for found in find_conflicts(question, retrieval.candidates):
+        for found in find_conflicts(question, retrieval.candidates, known):
             text, conflict = conflict_section(found, cited, language)
             tail.append(text)
             conflicts.append(conflict)
@@ -220,15 +222,19 @@ class ExtractiveAnswerer:
     def _rank(
         self, question: str, question_vector: list[float], candidates: list[Candidate]
     ) -> list[Scored]:
-        asked = with_aliases(models_named(question), self._retriever.aliases)
+        known = self._retriever.families
+        asked = with_aliases(models_named(question, known), self._retriever.aliases)
         asked_families = {family for family, _ in asked}
         weights = {term: self._retriever.idf(term) for term in query_terms(question)}
         value_shapes = [shape for asks, shape in ANSWER_TYPES if asks.search(question)]
         kept = []
         for candidate in candidates:
             text = candidate.sentence.text
-            about = families_mentioned(f"{candidate.context} {text}")
-            if asked and (not asked_families & about or about_other_version(candidate, asked)):
+            about = f"{candidate.context} {text}"
+            if asked and (
+                not any(mentions_family(about, family) for family in asked_families)
+                or about_other_version(candidate, asked, known)
+            ):
                 continue  # about another model: never quote it for this question
             if _fragment(candidate):
                 continue
@@ -243,21 +249,22 @@ class ExtractiveAnswerer:
         for candidate, similarity in zip(kept, similarities, strict=True):
             sentence = candidate.sentence
             text = sentence.text
+            lead = sentence.lead if sentence.kind == "row" else ""  # a row's header, not a lead-in
             score = (
                 (float(similarity) - low) / spread
-                + KEYWORD_WEIGHT * _coverage(weights, f"{candidate.context} {sentence.lead} {text}")
+                + KEYWORD_WEIGHT * _coverage(weights, f"{candidate.context} {lead} {text}")
                 + ANSWER_TYPE_BONUS * any(shape.search(text) for shape in value_shapes)
-                - OTHER_MODEL_PENALTY * names_other_model(asked, text)
+                - OTHER_MODEL_PENALTY * names_other_model(asked, text, known)
             )
             scored.append(Scored(candidate, score, float(similarity)))
         scored.sort(key=lambda s: (-s.score, s.candidate.rank, s.candidate.sentence.start))
         return scored
 
 
-def _unmet(need: Need, question: str) -> str:
+def _unmet(need: Need, question: str, known: Families) -> str:
     models = ", ".join(
         f"{family} {version}".strip() if version else family
-        for family, version in sorted(models_named(question), key=str)
+        for family, version in sorted(models_named(question, known), key=str)
     )
     about = f" for {models}" if models else ""
     what = f"{need.kind} ({need.focus})" if need.focus else need.kind

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.entities import Model, models_named
+from bot.entities import Families, Model, models_named
 from bot.keywords import terms
 from bot.retrieval import Candidate
 
@@ -22,7 +22,8 @@ PRICE = re.compile(
     re.IGNORECASE,
 )
 _CONTEXT_SIZE = re.compile(r"\b\d{1,4}\s?K\b|\b\d{2,3},?000 tokens\b", re.IGNORECASE)
-_MODEL_ID = re.compile(r"\b(?:mistral|open-mistral|codestral|pixtral)-[a-z]+-(?:\d{4}|latest)\b")
+# A model id: lower-case words joined by hyphens, ending in a date tag or "latest".
+MODEL_ID = re.compile(r"\b[a-z][a-z0-9]*(?:-[a-z0-9]+)*-(?:\d{4}|latest)\b")
 _NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million)\b",
     re.IGNORECASE,
@@ -57,7 +58,7 @@ _ASKS: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...] = (
     (
         "model id",
         re.compile(r"\bmodel[- ]?(?:id|identifier|name)s?\b|\bapi (?:id|name)\b", re.IGNORECASE),
-        _MODEL_ID,
+        MODEL_ID,
     ),
 )
 _HOW_MANY = re.compile(
@@ -102,14 +103,14 @@ def needs(question: str) -> list[Need]:
     return found
 
 
-def answers(need: Need, candidate: Candidate, asked: frozenset[Model]) -> bool:
+def answers(need: Need, candidate: Candidate, asked: frozenset[Model], known: Families) -> bool:
     """The sentence holds a value of the needed kind about the asked model."""
     text = candidate.sentence.text
     if need.value is not None and not need.value.search(text):
         return False
     if need.focus and not _mentions(need.focus, f"{candidate.context} {text}"):
         return False
-    return about_exactly(candidate, asked)
+    return about_exactly(candidate, asked, known)
 
 
 def _mentions(focus: str, text: str) -> bool:
@@ -119,25 +120,25 @@ def _mentions(focus: str, text: str) -> bool:
     return any(w.startswith(s) or s.startswith(w) for s in stems for w in words if len(w) > 2)
 
 
-def about_other_version(candidate: Candidate, asked: frozenset[Model]) -> bool:
+def about_other_version(candidate: Candidate, asked: frozenset[Model], known: Families) -> bool:
     """The sentence is about another version of an asked family (by its text, else its page)."""
     versions = {m for m in asked if m[1]}
     if not versions:
         return False
     families = {family for family, _ in versions}
     for source in (candidate.sentence.text, candidate.context):
-        named = {m for m in models_named(source) if m[0] in families and m[1]}
+        named = {m for m in models_named(source, known) if m[0] in families and m[1]}
         if named:
             return not named & versions
     return False
 
 
-def about_exactly(candidate: Candidate, asked: frozenset[Model]) -> bool:
+def about_exactly(candidate: Candidate, asked: frozenset[Model], known: Families) -> bool:
     """About the asked model version itself (not a sibling version), or no model was asked."""
     if not asked:
         return True
-    in_text = models_named(candidate.sentence.text)
-    in_context = models_named(candidate.context)
+    in_text = models_named(candidate.sentence.text, known)
+    in_context = models_named(candidate.context, known)
     named = {m for m in in_text if m[1]} or {m for m in in_context if m[1]} or in_text | in_context
     for family, version in asked:
         for other_family, other_version in named:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.entities import Aliases, learn_aliases
+from bot.entities import Aliases, Families, FamilyCounts, families, family_counts, learn_aliases
 from bot.keywords import KeywordIndex, terms
 from index.chunking import Chunk
 from index.store import ChunkStore, StoredDocument
@@ -41,6 +41,7 @@ class _Held:
     positions: list[int]  # the chunks' positions in the keyword index
     vector_sum: np.ndarray
     aliases: Aliases
+    family_counts: FamilyCounts
 
 
 class LoadedIndex:
@@ -53,6 +54,7 @@ class LoadedIndex:
         self._slots: list[Chunk | None] = []  # by keyword position; None once dropped
         self.keywords = KeywordIndex()
         self.aliases: Aliases = {}
+        self.families: Families = frozenset()  # the product families the documents name
         self.centroids = np.zeros((0, 0))  # one unit vector per document: its chunks' mean
         self.sentences = SentenceSpans()
 
@@ -84,9 +86,15 @@ class LoadedIndex:
         source = document.record.source
         positions = self.keywords.add(tokenized)
         self._slots += document.chunks
-        lines = [line for chunk in document.chunks for line in chunk.text.splitlines()]
+        texts = [chunk.text for chunk in document.chunks]
+        counts = family_counts(texts)
+        lines = [line for text in texts for line in text.splitlines()]
         self._held[source] = _Held(
-            document.record.key, positions, document.vector_sum, learn_aliases(lines)
+            document.record.key,
+            positions,
+            document.vector_sum,
+            learn_aliases(lines, frozenset(counts)),
+            counts,
         )
         self.sentences.add(source, document.sentence_ids)
 
@@ -104,6 +112,7 @@ class LoadedIndex:
             for model, same in held.aliases.items():
                 merged[model] |= same
         self.aliases = {model: frozenset(same) for model, same in merged.items()}
+        self.families = families(held.family_counts for held in self._held.values())
         sums = [held.vector_sum for held in self._held.values() if held.vector_sum.size]
         norms = [float(np.linalg.norm(total)) for total in sums]
         self.centroids = (

@@ -16,7 +16,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.calibration import Gates, Probe, calibrate
-from bot.entities import Aliases
+from bot.entities import Aliases, Families
 from bot.keywords import query_terms
 from bot.loaded_index import LoadedIndex
 from bot.questions import question_parts
@@ -123,6 +123,12 @@ class HybridRetriever:
     def aliases(self) -> Aliases:
         with self._loaded.lock:
             return self._loaded.aliases
+
+    @property
+    def families(self) -> Families:
+        """The product families the documents name (`bot.entities`)."""
+        with self._loaded.lock:
+            return self._loaded.families
 
     def domain_similarity(self, vector: list[float]) -> float:
         """How close a question is to the subject of the corpus's documents: the cosine with

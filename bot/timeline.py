@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.compose import cells
+from bot.entities import Families, Model, models_named
 from bot.retrieval import Candidate
 from index.documents import first_date
 
@@ -28,7 +29,7 @@ _EVENT = re.compile(
     r"sunset|end of life|end-of-life)\b",
     re.IGNORECASE,
 )
-_MODEL_ID = re.compile(r"`?\b(mistral-[a-z]+-(?:latest|\d{4}))\b`?")
+_MODEL_ID = re.compile(r"`?\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*-(?:latest|\d{4}))\b`?")
 _CURRENT = re.compile(r"\b(?:current|latest|most recent|update to|migrat\w*|replace\w*)\b", re.I)
 _DEPRECATED_ID = re.compile(r"\b(?:deprecated|retired|previous)\b", re.IGNORECASE)
 WINDOW = 60  # characters after an event word in which its date is written
@@ -95,8 +96,11 @@ def _dated_events(text: str) -> list[tuple[str, date]]:
     return dated
 
 
-def replacements(candidates: list[Candidate], retired_ids: set[str]) -> list[Replacement]:
-    """Model ids the sources present as current or as the migration target."""
+def replacements(
+    candidates: list[Candidate], asked: frozenset[Model], known: Families
+) -> list[Replacement]:
+    """Model ids the sources present as current or as the migration target (not the ids of
+    the asked models themselves)."""
     found: dict[str, Replacement] = {}
     for candidate in candidates:
         text = candidate.sentence.text
@@ -105,7 +109,7 @@ def replacements(candidates: list[Candidate], retired_ids: set[str]) -> list[Rep
         for match in _MODEL_ID.finditer(text):
             model_id = match.group(1)
             tail = text[match.end() : match.end() + 30]
-            if model_id in retired_ids or _DEPRECATED_ID.search(tail):
+            if models_named(model_id, known) & asked or _DEPRECATED_ID.search(tail):
                 continue
             found.setdefault(model_id, Replacement(model_id, candidate))
     return list(found.values())

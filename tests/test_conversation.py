@@ -41,7 +41,8 @@ PRICE = "What does Mistral Medium 3 cost per million output tokens?"
     ],
 )
 def test_standalone(question: str, history: list[str], expected: str) -> None:
-    assert standalone(question, history) == expected
+    known = frozenset({"medium", "large"})  # the product families the corpus names
+    assert standalone(question, history, known) == expected
 
 
 def test_a_follow_up_is_answered_with_its_rewritten_query(engine: Engine) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.engine import Engine
-from bot.entities import learn_aliases
+from bot.entities import families, family_counts, learn_aliases, models_named
 from bot.grounding import needs
 
 
@@ -46,7 +46,8 @@ def test_model_ids_and_names_are_aliases_learnt_from_the_text() -> None:
         [
             "`mistral-medium-2505` - Mistral Medium 3 (current version)",
             "Mistral Medium (2023) was later tagged as mistral-medium-2312. Then Medium 3 came.",
-        ]
+        ],
+        frozenset({"medium"}),
     )
     assert aliases[("medium", "2505")] == {("medium", "3")}
     assert aliases[("medium", "2312")] == {("medium", "2023")}
@@ -63,3 +64,17 @@ def test_a_year_before_the_name_is_the_version(engine: Engine) -> None:
     assert any("32K" in c.quote for c in answer.citations)
     assert "128K" not in answer.answer and "131K" not in answer.answer
     assert answer.conflicts == (), "other versions' windows are not a disagreement"
+
+
+def test_product_families_are_learnt_from_the_documents() -> None:
+    texts = [
+        "Orca Pro 3 replaces Orca Pro (2023). The orca-lite-2405 id is Orca Lite 2.",
+        "Version 3 of the API is in tier 2 of 4. The pro plan costs EUR 20. On June 16 we ship.",
+    ]
+    assert families([family_counts(texts)]) == {"pro", "lite"}
+    known = frozenset({"pro", "lite"})
+    assert models_named("What does Orca Pro 3 cost next to orca-lite-2405?", known) == {
+        ("pro", "3"),
+        ("lite", "2405"),
+    }
+    assert models_named("a pro plan", known) == frozenset()  # a bare family is capitalised
