@@ -173,5 +173,5 @@ def _header_words(row: Candidate) -> set[str]:
 
 
 def _alike(first: set[str], second: set[str]) -> bool:
-    """Headers of the same kind of table: at least half their words shared."""
-    return bool(first and second) and len(first & second) * 2 >= len(first | second)
+    """Headers of the same kind of table: the shorter shares at least half its words."""
+    return bool(first and second) and len(first & second) * 2 >= min(len(first), len(second))
