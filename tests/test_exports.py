@@ -121,12 +121,23 @@ def docx_text(path: Path) -> str:
     return "\n".join([paragraph.text for paragraph in document.paragraphs] + cells)
 
 
+def _strings(value: object) -> list[str]:
+    """Every string in a parsed JSON value, keys and values, depth first."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for key, item in value.items() for s in (key, *_strings(item))]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return [str(value)]
+
+
 def exported_text(conversation: Conversation, fmt: str, folder: Path) -> str:
     path = export(conversation, fmt, folder)
     if fmt == "md":
         return seen(path.read_text(encoding="utf-8"))
-    if fmt == "json":
-        return json.dumps(json.loads(path.read_text(encoding="utf-8")), ensure_ascii=False)
+    if fmt == "json":  # its strings as written, not JSON-escaped (a quote may hold '"')
+        return "\n".join(_strings(json.loads(path.read_text(encoding="utf-8"))))
     return docx_text(path)
 
 
