@@ -76,13 +76,14 @@ def test_chunks_are_verbatim_in_order_and_cover_every_visible_character(text: st
 @example("   Indented line with 12 words and a price of $3 per token.  ")
 @example("\u202eRTL override\u202c 0\r# Pricing\n")
 @example("Old Mac lines end in CR: 1\rSo do these: 2\u2028and this: 3")
-def test_sentences_are_verbatim_trimmed_spans_of_one_line_in_order(text: str) -> None:
+def test_units_are_verbatim_trimmed_spans_of_one_paragraph_in_order(text: str) -> None:
     previous_end = 0
     for sentence in split_sentences(make_document(text)):
         assert previous_end <= sentence.start < sentence.end <= len(text)
         quote = text[sentence.start : sentence.end]
         assert quote == quote.strip()
-        assert len(quote.splitlines()) == 1
+        # a hard-wrapped sentence spans its lines, never a blank line between paragraphs
+        assert all(line.strip() for line in quote.splitlines())
         previous_end = sentence.end
 
 
