@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.measure import summary_ms
-from bot.answers import Answer
-from bot.engine import Engine
+from bot.answering.answers import Answer
+from bot.answering.engine import Engine
+from bot.answering.retrieval import Passage, Retrieval
 from bot.evaluation import Case, evaluate
-from bot.retrieval import Passage, Retrieval
 from index.chunking import Chunk
 
 Retrieve = Callable[[str, tuple[str, ...]], Retrieval]
@@ -90,7 +90,7 @@ def langchain_tutorial(engine: Engine, folder: Path) -> Retrieve:
     from langchain_core.documents import Document as LCDocument
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from bot.engine import scan_documents
+    from bot.answering.engine import scan_documents
 
     documents = scan_documents(engine.settings).documents
     splitter = RecursiveCharacterTextSplitter(

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from bot.answers import Answer
+from bot.answering.answers import Answer
 from bot.transcript_types import Conversation, ConversationSummary, RunInfo, Turn, new_id, now
 from bot.transcripts import TranscriptError, TranscriptNotFound, TranscriptStore
 

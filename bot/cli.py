@@ -21,8 +21,8 @@ from bot.logs import setup_logging
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.answers import Answer
-    from bot.engine import Engine
+    from bot.answering.answers import Answer
+    from bot.answering.engine import Engine
     from index.indexing import IndexReport
 
 logger = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def index(
     settings = _settings()
     setup_logging(settings.data_dir, verbose)
     with _people_errors():
-        from bot.engine import open_store, refresh_index
+        from bot.answering.engine import open_store, refresh_index
         from index.embeddings import load_embedder
 
         embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
@@ -178,7 +178,7 @@ def ask(
     setup_logging(settings.data_dir, verbose)
     if question is not None:
         with _people_errors():
-            from bot.questions import clean_question
+            from bot.answering.questions import clean_question
 
             clean_question(question, settings.max_question_chars)  # reject before loading
             engine = _open_engine(settings)
@@ -221,13 +221,13 @@ def _line_error(number: int, line: str, message: str, as_json: bool) -> bool:
 
 
 def _open_engine(settings: Settings) -> Engine:
-    from bot.engine import Engine
+    from bot.answering.engine import Engine
 
     return Engine.open(settings, _progress("Building the index (first use)"))
 
 
 def _print_answer(answer: Answer, as_json: bool) -> None:
-    from bot.answers import render_sources
+    from bot.answering.answers import render_sources
 
     for notice in answer.notices:
         typer.echo(f"procurebot: note: {notice}", err=True)

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.answers import Answer
+from bot.answering.answers import Answer
 
 # The gate: the offline engine must meet these on the golden set. Set from measurement.
 GATES = {

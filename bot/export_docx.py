@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.answers import Answer, Citation
+from bot.answering.answers import Answer, Citation
 from bot.transcript_types import Conversation, Feedback, Review, RunInfo, Turn, now
 
 if TYPE_CHECKING:

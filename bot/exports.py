@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.answers import Answer, Citation
+from bot.answering.answers import Answer, Citation
 from bot.errors import ProcurebotError
 from bot.export_docx import (
     conflict_sides,

@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.answers import Answer
+from bot.answering.answers import Answer
 
 ANSWERABLE_KINDS = ("fact", "multi", "calc", "conflict", "followup", "multilingual")
 MAX_ANSWER_CHARS = 1200

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from bot.answers import answer_from_json
+from bot.answering.answers import answer_from_json
 from bot.questionnaires import AnsweredRow, Questionnaire, QuestionnaireOutputError
 
 logger = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from bot.questionnaires import (
 )
 
 if TYPE_CHECKING:
-    from bot.answers import Citation
+    from bot.answering.answers import Citation
 
 OUTPUT_COLUMNS = (  # after the questionnaire's own columns
     *("answer", "grounded", "citations", "conflicts", "notices", "backend", "model", "error"),

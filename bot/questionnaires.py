@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from bot.errors import ProcurebotError, QuestionError
 
 if TYPE_CHECKING:
-    from bot.answers import Answer
+    from bot.answering.answers import Answer
     from bot.questionnaire_journal import Journal
 
 logger = logging.getLogger(__name__)

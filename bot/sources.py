@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.answers import Citation
+from bot.answering.answers import Citation
 from index.errors import DocumentError
 from index.loaders import load_text
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.answers import Answer
+from bot.answering.answers import Answer
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from sqlalchemy import URL, Connection, Engine
 from sqlalchemy import text as sql
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from bot.answers import Answer, answer_from_json
+from bot.answering.answers import Answer, answer_from_json
 from bot.database import READING, database_url, display_name, open_engine, reason, sqlite_file
 from bot.errors import ProcurebotError
 from bot.migrations import migrate

@@ -15,11 +15,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.access import NotAllowed, User
-from bot.answers import Answer
+from bot.answering.answers import Answer
+from bot.answering.engine import Engine
+from bot.answering.questions import clean_question
 from bot.backlog import Backlog, Saving
-from bot.engine import Engine
 from bot.errors import ProcurebotError
-from bot.questions import clean_question
 from bot.settings import Settings
 from bot.sources import SourceView, source_view
 from bot.transcript_types import Conversation, ConversationSummary, RunInfo

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from bot.engine import Engine
+from bot.answering.engine import Engine
 from bot.settings import PROJECT_ROOT, Settings
 from index.documents import Document
 from tests.reliability import Recorder

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answers import Answer
-from bot.engine import Engine
+from bot.answering.answers import Answer
+from bot.answering.engine import Engine
 from bot.settings import PROJECT_ROOT
 
 PRICE_SOURCES = {"corpus/002_f67bddd3a88b2c10.txt", "corpus/004_910b252cb6477a8d.txt"}

@@ -15,7 +15,7 @@ from docx import Document as Docx
 from gradio_client import Client
 
 from bot.access import User, hash_password
-from bot.engine import Engine
+from bot.answering.engine import Engine
 from bot.errors import ServerError
 from bot.exports import escape as escape_markdown
 from bot.transcripts import TranscriptStore

@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 import bot.backlog
 from bot.access import User
-from bot.engine import Engine
+from bot.answering.engine import Engine
 from bot.transcripts import TranscriptError, TranscriptStore
 from bot.workspace import Workspace
 from tests.reliability import Recorder, snapshot

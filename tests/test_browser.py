@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot.engine import Engine
+from bot.answering.engine import Engine
 from bot.transcripts import TranscriptStore
 from bot.workspace import Workspace
 from tests.servers import free_port

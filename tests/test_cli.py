@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.access import LOCAL
-from bot.engine import Engine
+from bot.answering.engine import Engine
 from bot.settings import PROJECT_ROOT
 from tests.conftest import run_cli
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation import standalone
-from bot.engine import Engine
+from bot.answering.engine import Engine
+from bot.answering.followups import standalone
 
 PRICE = "What does Mistral Medium 3 cost per million output tokens?"
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.costs import volumes
-from bot.engine import Engine
+from bot.answering.engine import Engine
+from bot.answering.facts.costs import volumes
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import evaluation
-from bot.engine import Engine
+from bot.answering.engine import Engine
 from bot.settings import PROJECT_ROOT
 
 GOLDEN = PROJECT_ROOT / "tests" / "eval" / "golden.toml"

@@ -14,8 +14,8 @@ import docx
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.answers import Answer
-from bot.engine import Engine
+from bot.answering.answers import Answer
+from bot.answering.engine import Engine
 from bot.errors import ProcurebotError
 from bot.export_docx import write_docx
 from bot.exports import (

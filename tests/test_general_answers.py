@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import Answer
-from bot.conversation import standalone
-from bot.engine import Engine
+from bot.answering.answers import Answer
+from bot.answering.engine import Engine
+from bot.answering.followups import standalone
 from bot.settings import Settings
 
 PRICES_HTML = """<html><head><title>Orca pricing</title></head><body>

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import Engine
-from bot.entities import families, family_counts, learn_aliases, models_named
-from bot.grounding import needs
+from bot.answering.engine import Engine
+from bot.answering.facts.entities import families, family_counts, learn_aliases, models_named
+from bot.answering.facts.grounding import needs
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from chromadb.api.models.Collection import Collection
 
-from bot.engine import Engine, open_store, refresh_index
-from bot.retrieval import Passage
+from bot.answering.engine import Engine, open_store, refresh_index
+from bot.answering.retrieval import Passage
 from bot.settings import Settings
 from index import documents as index_documents
 from index import records as index_records

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from bot.engine import Engine
-from bot.keywords import KeywordIndex, query_terms, terms
+from bot.answering.engine import Engine
+from bot.answering.keywords import KeywordIndex, query_terms, terms
 
 WORDS = st.sampled_from(["price", "token", "medium", "2312", "eu", "retire", "azure", "3.1"])
 CORPORA = st.lists(st.lists(WORDS, max_size=12), min_size=1, max_size=30)

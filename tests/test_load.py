@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
+from bot.answering.engine import Engine
 from tests import load
 from tests.reliability import Recorder
 from tests.servers import free_port, start_serve

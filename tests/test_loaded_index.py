@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.engine import Engine
-from bot.retrieval import HybridRetriever, Passage
+from bot.answering.engine import Engine
+from bot.answering.retrieval import HybridRetriever, Passage
 from bot.settings import Settings
 from tests.conftest import CORPUS
 

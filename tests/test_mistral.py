@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.answers import Answer
-from bot.engine import Engine
+from bot.answering.answers import Answer
+from bot.answering.engine import Engine
+from bot.answering.mistral import MistralAnswerer, passage_id
 from bot.errors import MistralKeyRejected
-from bot.mistral import MistralAnswerer, passage_id
 from bot.settings import PROJECT_ROOT
 from tests.conftest import run_cli
 from tests.fake_mistral import (
@@ -53,7 +53,7 @@ def _use_mistral(engine: Engine, fake: FakeMistral, **overrides: object) -> Iter
         }
     )
     before = engine.answerer
-    engine.answerer = MistralAnswerer(settings, engine.offline)
+    engine.answerer = MistralAnswerer(settings, engine.offline.supplements)
     try:
         yield engine
     finally:
@@ -293,7 +293,7 @@ def test_document_text_cannot_close_its_passage_or_change_the_rules(
     """A document that fakes the end of its passage and a new instruction stays inside it."""
     from dataclasses import replace as replaced
 
-    from bot.mistral import RULES
+    from bot.answering.mistral import RULES
 
     retrieval = online.retriever.retrieve_with_sentences(PRICE, online.settings.top_k)
     hostile = replaced(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from bot.verify import locate
+from bot.answering.verify import locate
 from index.chunking import chunk_document
 from index.sentences import split_sentences
 from tests.conftest import make_document

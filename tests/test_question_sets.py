@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot import question_sets
-from bot.answers import Answer, Citation
-from bot.engine import Engine
+from bot.answering.answers import Answer, Citation
+from bot.answering.engine import Engine
 from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import run_cli
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.answers import Answer
-from bot.engine import Engine
+from bot.answering.answers import Answer
+from bot.answering.engine import Engine
 from bot.questionnaire_journal import Journal, beside, in_data_folder, row_ranges, unfinished
 from bot.questionnaires import (
     AnsweredRow,

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from docx import Document as Docx
 
-from bot.engine import Engine
+from bot.answering.engine import Engine
 from bot.exports import escape as shown
 from bot.questionnaire_output import (
     FORMULA_STARTS,

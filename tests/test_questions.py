@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.answering.questions import clean_question
 from bot.errors import QuestionError
-from bot.questions import clean_question
 
 
 @pytest.mark.parametrize("raw", ["", "   ", "\n\t\r", "\x00\x01\x1b", "\u200b\u202e", "\udcff"])

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import Engine
-from bot.keywords import terms
+from bot.answering.engine import Engine
+from bot.answering.keywords import terms
 
 
 def test_terms_fold_case_accents_and_stems() -> None:
@@ -52,7 +52,7 @@ def test_keyword_terms_are_the_same_when_computed_in_many_threads_at_once() -> N
     """The web app answers several questions at once (a shared stemmer once mixed words)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from bot.keywords import terms
+    from bot.answering.keywords import terms
 
     texts = [
         f"Deployments {i} generalization operational availability internationalisation" * 20

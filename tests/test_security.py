@@ -31,9 +31,9 @@ import pytest
 from gradio_client import Client
 from pydantic import SecretStr
 
-from bot.answers import Answer
-from bot.engine import Engine
-from bot.mistral import RULES, MistralAnswerer
+from bot.answering.answers import Answer
+from bot.answering.engine import Engine
+from bot.answering.mistral import RULES, MistralAnswerer
 from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import CORPUS, run_cli
 from tests.fake_mistral import (
@@ -515,7 +515,7 @@ def obedient(injected: Engine) -> Iterator[tuple[Engine, FakeMistral]]:
     before = injected.answerer
     with FakeMistral() as fake:
         configured = settings.model_copy(update={"mistral_base_url": fake.url})
-        injected.answerer = MistralAnswerer(configured, injected.offline)
+        injected.answerer = MistralAnswerer(configured, injected.offline.supplements)
         try:
             yield injected, fake
         finally:

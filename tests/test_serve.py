@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from bot.engine import Engine
+from bot.answering.engine import Engine
 from tests.servers import free_port, start_serve
 
 pytestmark = pytest.mark.slow

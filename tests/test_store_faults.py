@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
+from bot.answering.engine import Engine
 from bot.settings import Settings
 from bot.transcript_types import RunInfo
 from bot.transcripts import TranscriptStore

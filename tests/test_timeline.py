@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.engine import Engine
+from bot.answering.engine import Engine
 
 QUESTION = "Is mistral-medium-2312 still available?"
 

@@ -14,9 +14,9 @@ from sqlalchemy import Connection, text
 from sqlalchemy import Engine as SqlEngine
 
 from bot.access import LOCAL
-from bot.answers import Answer, Citation, Claim, Conflict
+from bot.answering.answers import Answer, Citation, Claim, Conflict
+from bot.answering.engine import Engine
 from bot.database import database_url, open_engine
-from bot.engine import Engine
 from bot.migrations import MIGRATIONS, migrate
 from bot.settings import Settings
 from bot.transcript_types import RunInfo

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Connection, inspect, text
 
 from bot.access import User
+from bot.answering.engine import Engine
 from bot.database import database_url, open_engine
-from bot.engine import Engine
 from bot.migrations import MIGRATIONS, migrate
 from bot.transcripts import TranscriptError, TranscriptStore
 from bot.workspace import Workspace

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.access import LOCAL, NotAllowed, User
-from bot.engine import Engine
+from bot.answering.engine import Engine
 from bot.errors import QuestionError
 from bot.settings import PROJECT_ROOT, Settings
 from bot.transcripts import TranscriptNotFound, TranscriptStore

@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from bot.access import AccessError
-from bot.answers import Answer
+from bot.answering.answers import Answer
 from bot.transcript_types import Conversation, Turn
 from bot.transcripts import REASONS, TranscriptNotFound
 from bot.workspace import Exchange, Workspace

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 
-from bot.answers import Answer, Citation
+from bot.answering.answers import Answer, Citation
 from bot.exports import escape as shown
 from bot.sources import SourceView
 

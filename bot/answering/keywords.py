@@ -20,7 +20,7 @@ from collections import Counter
 import numpy as np
 import snowballstemmer
 
-from bot.lexicon import english_for
+from bot.answering.lexicon import english_for
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 # An id written with hyphens ("o3-mini", "gpt-4.1", "2024-08-06") is also a term of its own,

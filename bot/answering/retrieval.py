@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from bot.calibration import Gates, Probe, calibrate
-from bot.entities import Aliases, Families
-from bot.keywords import query_terms
-from bot.loaded_index import LoadedIndex
-from bot.questions import question_parts
+from bot.answering.calibration import Gates, Probe, calibrate
+from bot.answering.facts.entities import Aliases, Families
+from bot.answering.keywords import query_terms
+from bot.answering.loaded_index import LoadedIndex
+from bot.answering.questions import question_parts
 from index.chunking import Chunk
 from index.store import ChunkStore, StoredSentence
 
@@ -88,7 +88,7 @@ class HybridRetriever:
 
     @property
     def gates(self) -> Gates:
-        """The relevance gates for this embedding model and corpus (`bot.calibration`),
+        """The relevance gates for this embedding model and corpus (`bot.answering.calibration`),
         derived on first use and again after the corpus changed."""
         with self._gates_lock:
             if self._gates is None:
@@ -126,7 +126,7 @@ class HybridRetriever:
 
     @property
     def families(self) -> Families:
-        """The product families the documents name (`bot.entities`)."""
+        """The product families the documents name (`bot.answering.facts.entities`)."""
         with self._loaded.lock:
             return self._loaded.families
 

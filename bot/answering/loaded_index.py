@@ -17,8 +17,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.entities import Aliases, Families, FamilyCounts, families, family_counts, learn_aliases
-from bot.keywords import KeywordIndex, terms
+from bot.answering.facts.entities import (
+    Aliases,
+    Families,
+    FamilyCounts,
+    families,
+    family_counts,
+    learn_aliases,
+)
+from bot.answering.keywords import KeywordIndex, terms
 from index.chunking import Chunk
 from index.store import ChunkStore, StoredDocument
 

@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from bot.keywords import STOPWORDS
+from bot.answering.keywords import STOPWORDS
 
 Model = tuple[str, str | None]  # ("medium", "3.1"), ("medium", "2312"), ("large", None)
 Families = frozenset[str]

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from bot.compose import cells
-from bot.entities import Families, Model, models_named
-from bot.retrieval import Candidate
+from bot.answering.compose import cells
+from bot.answering.facts.entities import Families, Model, models_named
+from bot.answering.retrieval import Candidate
 from index.documents import first_date
 
 ASKS = re.compile(

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from bot.retrieval import Candidate
+from bot.answering.retrieval import Candidate
 
 MAX_LIST_ITEMS = 12  # items of one list quoted for a list question
 MAX_ANSWER_CHARS = 1200  # unless the question asks for a list

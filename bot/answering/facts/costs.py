@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.retrieval import Candidate
+from bot.answering.retrieval import Candidate
 
 _NUMBER_WORDS = {
     "one": 1,

@@ -10,29 +10,44 @@ close enough, the answer says the documents do not answer the question, and cite
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
-from bot.answers import Answer, Conflict
-from bot.attributes import asked_but_unmentioned
-from bot.calibration import off_subject
-from bot.compose import (
+from bot.answering.answers import Answer, Conflict
+from bot.answering.attributes import asked_but_unmentioned
+from bot.answering.calibration import off_subject
+from bot.answering.compose import (
     MAX_ANSWER_CHARS,
     asks_for_list,
     render,
     rows_asked,
     with_siblings,
 )
-from bot.conflicts import find_conflicts, reliability
-from bot.costs import estimate, prices, volumes
-from bot.entities import Families, mentions_family, models_named, names_other_model, with_aliases
-from bot.grounding import PRICE, Need, about_exactly, about_other_version, answers, needs
-from bot.keywords import query_terms, terms
-from bot.retrieval import Candidate, HybridRetriever, Retrieval
-from bot.sections import (
+from bot.answering.facts.conflicts import find_conflicts, reliability
+from bot.answering.facts.costs import estimate, prices, volumes
+from bot.answering.facts.entities import (
+    Families,
+    mentions_family,
+    models_named,
+    names_other_model,
+    with_aliases,
+)
+from bot.answering.facts.grounding import (
+    PRICE,
+    Need,
+    about_exactly,
+    about_other_version,
+    answers,
+    needs,
+)
+from bot.answering.facts.timeline import ASKS as ASKS_AVAILABILITY
+from bot.answering.facts.timeline import events, replacements
+from bot.answering.keywords import query_terms, terms
+from bot.answering.retrieval import Candidate, HybridRetriever, Retrieval
+from bot.answering.sections import (
     FRAMING,
     Citations,
     conflict_section,
@@ -40,8 +55,6 @@ from bot.sections import (
     not_answered,
     status_section,
 )
-from bot.timeline import ASKS as ASKS_AVAILABILITY
-from bot.timeline import events, replacements
 from index.language import guess_language
 
 BACKEND = "extractive"
@@ -173,12 +186,16 @@ class ExtractiveAnswerer:
 
     def _off_subject(self, retrieval: Retrieval, ranked: list[Scored]) -> bool:
         """Whether the question is no closer to the corpus than questions about something else
-        are (the gates of `bot.calibration`, derived for this model and corpus)."""
+        are (the gates of `bot.answering.calibration`, derived for this model and corpus)."""
         gates = self._retriever.gates
         best_passage = max((p.similarity for p in retrieval.passages), default=0.0)
         best_unit = max(s.similarity for s in ranked)
         domain = self._retriever.domain_similarity(retrieval.vector)
         return off_subject(gates, domain, best_passage, best_unit)
+
+    def stream(self, retrieval: Retrieval, today: date) -> Iterator[str | Answer]:
+        """The answer at once: quoting needs no time to write."""
+        yield self.answer(retrieval, today)
 
     def supplements(self, retrieval: Retrieval, today: date, cited: Citations) -> Supplements:
         """What procurebot computes itself from the cited sources, whoever writes the answer:

@@ -15,13 +15,14 @@ from datetime import date
 
 from langchain_core.embeddings import Embeddings
 
-from bot.answers import Answer
-from bot.conversation import standalone
+from bot.answering.answers import Answer
+from bot.answering.contract import Answerer, Unavailable
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.followups import standalone
+from bot.answering.mistral import MistralAnswerer
+from bot.answering.questions import Question, clean_question
+from bot.answering.retrieval import HybridRetriever, Passage, Retrieval
 from bot.errors import CorpusEmpty, MistralNotConfigured
-from bot.extractive import ExtractiveAnswerer
-from bot.mistral import MistralAnswerer
-from bot.questions import Question, clean_question
-from bot.retrieval import HybridRetriever, Passage, Retrieval
 from bot.settings import Settings
 from index.chunking import version_key
 from index.documents import CorpusScan, Indexed, scan_corpus
@@ -84,17 +85,23 @@ class Engine:
         self._index_lock = threading.Lock()
         self._fingerprint = ""
         self.offline = ExtractiveAnswerer(model_name(embedder), self.retriever)
-        self.answerer: ExtractiveAnswerer | MistralAnswerer = self.offline
-        if settings.backend == "mistral" or (
+        self.answerer = self._chosen_answerer(settings)
+
+    def _chosen_answerer(self, settings: Settings) -> Answerer:
+        """The answerer the settings ask for: Mistral with a key (or when asked for), else
+        the offline extractive one, which is also the fallback when Mistral is unavailable."""
+        wants_mistral = settings.backend == "mistral" or (
             settings.backend == "auto" and settings.mistral_api_key is not None
-        ):
-            if settings.mistral_api_key is None and settings.mistral_base_url is None:
-                raise MistralNotConfigured(
-                    "No Mistral API key is set: set MISTRAL_API_KEY (or MISTRAL_BASE_URL for a "
-                    "self-hosted endpoint), or use the offline mode with "
-                    "PROCUREBOT_BACKEND=extractive."
-                )
-            self.answerer = MistralAnswerer(settings, self.offline)
+        )
+        if not wants_mistral:
+            return self.offline
+        if settings.mistral_api_key is None and settings.mistral_base_url is None:
+            raise MistralNotConfigured(
+                "No Mistral API key is set: set MISTRAL_API_KEY (or MISTRAL_BASE_URL for a "
+                "self-hosted endpoint), or use the offline mode with "
+                "PROCUREBOT_BACKEND=extractive."
+            )
+        return MistralAnswerer(settings, self.offline.supplements)
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None) -> Engine:
@@ -157,7 +164,7 @@ class Engine:
             "embedding_model": model_name(self.embedder),
             "today": (settings.today or date.today()).isoformat(),
         }
-        if isinstance(self.answerer, MistralAnswerer):
+        if self.answerer is not self.offline:
             parameters.update(
                 temperature=settings.temperature,
                 seed=settings.seed,
@@ -172,7 +179,11 @@ class Engine:
         """
         started = time.perf_counter()
         question, retrieval = self.retrieve(raw_question, history)
-        answer = self.answerer.answer(retrieval, self.settings.today or date.today())
+        today = self.settings.today or date.today()
+        try:
+            answer = self.answerer.answer(retrieval, today)
+        except Unavailable as exc:
+            answer = self._offline_instead(retrieval, today, exc.reason)
         return self._finish(answer, question, retrieval, started)
 
     def ask_stream(self, raw_question: str, history: Sequence[str] = ()) -> Iterator[str | Answer]:
@@ -180,14 +191,21 @@ class Engine:
         started = time.perf_counter()
         question, retrieval = self.retrieve(raw_question, history)
         today = self.settings.today or date.today()
-        if isinstance(self.answerer, MistralAnswerer):
+        try:
             for item in self.answerer.stream(retrieval, today):
                 if isinstance(item, Answer):
                     yield self._finish(item, question, retrieval, started)
                 else:
                     yield item
-        else:
-            yield self._finish(self.answerer.answer(retrieval, today), question, retrieval, started)
+        except Unavailable as exc:
+            offline = self._offline_instead(retrieval, today, exc.reason)
+            yield self._finish(offline, question, retrieval, started)
+
+    def _offline_instead(self, retrieval: Retrieval, today: date, reason: str) -> Answer:
+        """The extractive answer, with a notice saying why it replaces the chosen one."""
+        logger.warning("%s answer replaced by the extractive one: %s", self.answerer.name, reason)
+        offline = self.offline.answer(retrieval, today)
+        return replace(offline, notices=(f"Offline extractive answer: {reason}.", *offline.notices))
 
     def retrieve(self, raw_question: str, history: Sequence[str]) -> tuple[Question, Retrieval]:
         limit = self.settings.max_question_chars

@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.entities import Families, Model, compatible, models_named
-from bot.retrieval import Candidate
+from bot.answering.facts.entities import Families, Model, compatible, models_named
+from bot.answering.retrieval import Candidate
 from index.documents import newest_date
 
 # How much a kind of source is trusted, best first.

@@ -2,7 +2,7 @@
 
 The sources are English. Embeddings carry meaning across languages, but keyword search and
 sentence ranking need the English word: "héberger" should also find "self-hosted". Keys are
-lower case with accents removed, as `bot.retrieval.terms` folds them.
+lower case with accents removed, as `bot.answering.retrieval.terms` folds them.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.entities import Families, Model, models_named
-from bot.keywords import terms
-from bot.retrieval import Candidate
+from bot.answering.facts.entities import Families, Model, models_named
+from bot.answering.keywords import terms
+from bot.answering.retrieval import Candidate
 
 # An amount of money, the currency before or after it: "$0.40", "EUR 4,200", "2 €", "8 USD".
 PRICE = re.compile(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.entities import Families, models_named, replace_model
+from bot.answering.facts.entities import Families, models_named, replace_model
 
 # Words that open a follow-up in the five languages.
 _CONNECTOR = re.compile(

@@ -23,7 +23,7 @@ import functools
 import re
 from collections.abc import Callable
 
-from bot.keywords import STOPWORDS, stem, words
+from bot.answering.keywords import STOPWORDS, stem, words
 
 COMMON_ZIPF = 5.0  # wordfreq's Zipf scale: 5 is once per 100,000 words of English
 UNMENTIONED_SHARE = 0.7
@@ -64,7 +64,7 @@ def specific_words(question: str) -> list[str]:
 def asked_but_unmentioned(question: str, language: str, share: Callable[[str], float]) -> list[str]:
     """The question's specific words that the corpus never uses, when they carry at least
     UNMENTIONED_SHARE of the weight; [] when the documents may well answer. `share(term)` is
-    the share of the corpus's chunks that hold a keyword term (`bot.keywords.terms`): 0 for a
+    the share of the corpus's chunks that hold a keyword term (`keywords.terms`): 0 for a
     term the corpus never uses. Words most chunks hold name the corpus's own subject (its
     vendor, its product) and tell nothing about what is asked of it: they do not count."""
     if language != "en":

@@ -3,10 +3,10 @@
 The model gets the retrieved passages (ids, title, kind of source, date) as data, today's
 date and the rules, and returns JSON: sentences, each with the passages it relies on and a
 verbatim quote from each. A quote that is not found in the passage it cites is dropped and
-its sentence marked unsupported; an answer with no supported sentence is replaced by the
-offline extractive answer, with a notice. Rate limits and server errors are retried with
-backoff; when retries run out, or the reply is malformed or times out, the extractive answer
-is given with a notice. A rejected key is an error that says what to do.
+its sentence marked unsupported. Rate limits and server errors are retried with backoff. When
+retries run out, the reply is malformed or times out, or no quote could be verified, the
+answerer raises Unavailable and the engine gives the offline extractive answer with a notice
+saying why (`bot.answering.contract`). A rejected key is an error that says what to do.
 """
 
 from __future__ import annotations
@@ -15,20 +15,21 @@ import html
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from bot.answers import Answer
+from bot.answering.answers import Answer
+from bot.answering.contract import Unavailable
+from bot.answering.extractive import Supplements
+from bot.answering.retrieval import Candidate, Passage, Retrieval
+from bot.answering.sections import Citations, not_answered
+from bot.answering.verify import locate
 from bot.errors import MistralKeyRejected
-from bot.extractive import ExtractiveAnswerer
-from bot.retrieval import Candidate, Passage, Retrieval
-from bot.sections import Citations, not_answered
 from bot.settings import Settings
-from bot.verify import locate
 from index.language import guess_language
 from index.store import StoredSentence
 
@@ -109,15 +110,20 @@ class _Reply(BaseModel):
     sentences: list[_Sentence]
 
 
+Sections = Callable[[Retrieval, date, Citations], Supplements]
+
+
 class MistralAnswerer:
-    """Answers with a Mistral chat model; falls back to `offline` when the API fails."""
+    """Answers with a Mistral chat model; raises Unavailable when the API fails (the engine
+    then answers offline). `sections` computes what procurebot adds to any answer from the
+    cited sources (estimate, status, conflicts): `ExtractiveAnswerer.supplements`."""
 
     name = BACKEND
 
-    def __init__(self, settings: Settings, offline: ExtractiveAnswerer) -> None:
+    def __init__(self, settings: Settings, sections: Sections) -> None:
         self.model = settings.mistral_model
         self._settings = settings
-        self._offline = offline
+        self._sections = sections
         self._client: Any = None
 
     def answer(self, retrieval: Retrieval, today: date) -> Answer:
@@ -132,11 +138,11 @@ class MistralAnswerer:
         except SDKError as exc:
             if exc.status_code in (401, 403):
                 raise _rejected(exc.status_code) from exc
-            return self._fallback(retrieval, today, _status(exc.status_code))
+            raise Unavailable(_status(exc.status_code)) from exc
         except (MistralError, TransportError) as exc:
-            return self._fallback(retrieval, today, _describe(exc))
+            raise Unavailable(_describe(exc)) from exc
         except (json.JSONDecodeError, ValidationError):
-            return self._fallback(retrieval, today, "the Mistral reply was not the expected JSON")
+            raise Unavailable("the Mistral reply was not the expected JSON") from None
         return self._compose(retrieval, today, reply, ())
 
     def stream(self, retrieval: Retrieval, today: date) -> Iterator[str | Answer]:
@@ -161,20 +167,15 @@ class MistralAnswerer:
         except SDKError as exc:
             if exc.status_code in (401, 403):
                 raise _rejected(exc.status_code) from exc
-            yield self._fallback(retrieval, today, _status(exc.status_code))
-            return
+            raise Unavailable(_status(exc.status_code)) from exc
         except (MistralError, TransportError) as exc:
             if not content:
-                yield self._fallback(retrieval, today, _describe(exc))
-                return
+                raise Unavailable(_describe(exc)) from exc
         if finished:
             try:
                 reply = _Reply.model_validate(json.loads(content))
             except (json.JSONDecodeError, ValidationError):
-                yield self._fallback(
-                    retrieval, today, "the Mistral reply was not the expected JSON"
-                )
-                return
+                raise Unavailable("the Mistral reply was not the expected JSON") from None
             yield self._compose(retrieval, today, reply, ())
             return
         partial = _Reply(grounded=True, sentences=_complete_sentences(content))
@@ -254,10 +255,8 @@ class MistralAnswerer:
             else:
                 lines.append(f"{text} _(unsupported: no verified quote)_")
         if not supported:
-            return self._fallback(
-                retrieval, today, "no quote in the Mistral answer could be verified"
-            )
-        extra = self._offline.supplements(retrieval, today, cited)
+            raise Unavailable("no quote in the Mistral answer could be verified")
+        extra = self._sections(retrieval, today, cited)
         if extra.unpriced:
             notices += (extra.unpriced,)
         parts = [" ".join(lines), *extra.lead, *extra.tail]
@@ -276,12 +275,6 @@ class MistralAnswerer:
             language=language,
             conflicts=extra.conflicts,
         )
-
-    def _fallback(self, retrieval: Retrieval, today: date, reason: str) -> Answer:
-        logger.warning("Mistral answer replaced by the extractive one: %s", reason)
-        offline = self._offline.answer(retrieval, today)
-        notice = f"Offline extractive answer: {reason}."
-        return replace(offline, notices=(notice, *offline.notices))
 
 
 def passage_id(rank: int) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.answers import Answer, Citation, Claim, Conflict
-from bot.conflicts import FoundConflict
-from bot.costs import Line, money
-from bot.retrieval import Candidate
-from bot.timeline import Event, Replacement
+from bot.answering.answers import Answer, Citation, Claim, Conflict
+from bot.answering.facts.conflicts import FoundConflict
+from bot.answering.facts.costs import Line, money
+from bot.answering.facts.timeline import Event, Replacement
+from bot.answering.retrieval import Candidate
 
 FRAMING = {
     "en": "The documents say:",
