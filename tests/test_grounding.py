@@ -14,7 +14,10 @@ from bot.answering.facts.grounding import needs
     [
         ("What does Mistral Large 3 cost?", ["price"]),
         ("Quel est le prix de Medium 3 ?", ["price"]),
-        ("How long is the context window of Medium 3.5?", ["context size"]),
+        ("How long is the context window of Medium 3.5?", ["context size", "duration"]),
+        ("How long are prompts kept before they are deleted?", ["duration"]),
+        ("What refund percentage applies if we cancel?", ["percentage"]),
+        ("Does the Standard offer come with a latency SLA?", []),  # yes or no: no value asked
         ("Which model ID should we use?", ["model id"]),
         ("How many employees does Mistral have?", ["count"]),
         ("Who is the CEO of Mistral AI?", ["person"]),

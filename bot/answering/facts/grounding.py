@@ -60,6 +60,26 @@ _ASKS: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...] = (
         re.compile(r"\bmodel[- ]?(?:id|identifier|name)s?\b|\bapi (?:id|name)\b", re.IGNORECASE),
         MODEL_ID,
     ),
+    (
+        "duration",
+        re.compile(
+            r"\bhow long\b|\bretention (?:period|time)\b|\bcombien de temps\b|\bwie lange\b|"
+            r"\bper quanto tempo\b|\bcu[aá]nto tiempo\b",
+            re.IGNORECASE,
+        ),
+        re.compile(
+            r"\b\d+(?:[.,]\d+)?\s*(?:-\s*)?(?:[a-z]+\s+){0,2}?"
+            r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "percentage",
+        re.compile(
+            r"\bpercent(?:age)?s?\b|\bpourcentage\b|\bprozent|\bpercentual|\bporcentaje", re.I
+        ),
+        re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|percent\b)", re.IGNORECASE),
+    ),
 )
 _HOW_MANY = re.compile(
     r"\b(?:how many|combien de|wie viele|quant[ie]|cu[aá]nt[oa]s)\s+(?:\w+\s+)??(\w+)",
