@@ -140,8 +140,8 @@ def _run(case: Case, ask: Ask, root: Path) -> CaseResult:
     facts_found = sum(
         any(option.strip().lower() in haystack for option in fact.split("|")) for fact in case.facts
     )
-    verbatim = [c for c in answer.citations if _verbatim(root, c.source, c.start, c.end, c.quote)]
-    precise = [c for c in verbatim if Path(c.source).name in expected]
+    exact = [c for c in answer.citations if verbatim(root, c.source, c.start, c.end, c.quote)]
+    precise = [c for c in exact if Path(c.source).name in expected]
     topics = {conflict.topic for conflict in answer.conflicts}
     return CaseResult(
         id=case.id,
@@ -154,7 +154,7 @@ def _run(case: Case, ask: Ask, root: Path) -> CaseResult:
         facts_found=facts_found,
         facts_total=len(case.facts),
         citations=len(answer.citations),
-        verbatim=len(verbatim),
+        verbatim=len(exact),
         precise=len(precise),
         conflict_expected=case.conflict,
         conflict_found=bool(case.conflict) and case.conflict in topics,
@@ -165,7 +165,8 @@ def _run(case: Case, ask: Ask, root: Path) -> CaseResult:
     )
 
 
-def _verbatim(root: Path, source: str, start: int, end: int, quote: str) -> bool:
+def verbatim(root: Path, source: str, start: int, end: int, quote: str) -> bool:
+    """Whether the file at `root / source` holds exactly `quote` at `start:end`."""
     try:
         text = (root / source).read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
@@ -182,7 +183,7 @@ def _metrics(results: list[CaseResult]) -> dict[str, float]:
     all_citations = sum(r.citations for r in results)
     latencies = sorted(r.latency_ms for r in results)
     return {
-        "hit_at_5": _share(
+        "hit_at_5": share(
             [r.first_relevant_rank is not None and r.first_relevant_rank <= 5 for r in with_sources]
         ),
         "mrr": statistics.fmean(
@@ -199,20 +200,22 @@ def _metrics(results: list[CaseResult]) -> dict[str, float]:
         if all_citations
         else 1.0,
         "citation_precision": sum(r.precise for r in answerable) / citations if citations else 0.0,
-        "refusal_accuracy": _share([not r.grounded for r in unanswerable]),
-        "answer_rate": _share([r.grounded for r in answerable]),
-        "conflict_detection": _share([r.conflict_found for r in conflicts]),
+        "refusal_accuracy": share([not r.grounded for r in unanswerable]),
+        "answer_rate": share([r.grounded for r in answerable]),
+        "conflict_detection": share([r.conflict_found for r in conflicts]),
         "forbidden_answers": float(sum(bool(r.forbidden_found) for r in results)),
-        "latency_p50_ms": _percentile(latencies, 50),
-        "latency_p95_ms": _percentile(latencies, 95),
+        "latency_p50_ms": percentile(latencies, 50),
+        "latency_p95_ms": percentile(latencies, 95),
     }
 
 
-def _share(flags: list[bool]) -> float:
+def share(flags: list[bool]) -> float:
+    """The share of true flags; 1.0 for none (nothing to fail)."""
     return sum(flags) / len(flags) if flags else 1.0
 
 
-def _percentile(values: list[float], percent: int) -> float:
+def percentile(values: list[float], percent: int) -> float:
+    """The nearest-rank percentile of sorted `values` (0.0 for none)."""
     if not values:
         return 0.0
     index = min(len(values) - 1, max(0, round(percent / 100 * len(values) + 0.5) - 1))

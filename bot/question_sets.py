@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answering.answers import Answer
+from bot.evaluation import percentile, share, verbatim
 
 ANSWERABLE_KINDS = ("fact", "multi", "calc", "conflict", "followup", "multilingual")
 MAX_ANSWER_CHARS = 1200
@@ -127,9 +128,9 @@ def run_item(item: Item, ask: Ask, root: Path) -> ItemResult:
         for index, group in enumerate(item.facts)
         if not any(re.search(pattern, haystack, flags) for pattern in group)
     )
-    verbatim = [c for c in answer.citations if _verbatim(root, c.source, c.start, c.end, c.quote)]
+    exact = [c for c in answer.citations if verbatim(root, c.source, c.start, c.end, c.quote)]
     expected = set(item.cite)
-    precise = [c for c in verbatim if Path(c.source).name in expected]
+    precise = [c for c in exact if Path(c.source).name in expected]
     forbidden = tuple(p for p in item.forbid if re.search(p, answer.answer))
     says_missing = not answer.grounded or any(
         notice.startswith("No source gives") for notice in answer.notices
@@ -142,7 +143,7 @@ def run_item(item: Item, ask: Ask, root: Path) -> ItemResult:
         missing_facts=missing,
         cited_expected=bool(precise),
         citations=len(answer.citations),
-        verbatim=len(verbatim),
+        verbatim=len(exact),
         precise=len(precise),
         conflict_found=bool(answer.conflicts),
         forbidden=forbidden,
@@ -168,14 +169,6 @@ def _with_verdict(r: ItemResult) -> ItemResult:
     return ItemResult(**{**asdict(r), "passed": passed})
 
 
-def _verbatim(root: Path, source: str, start: int, end: int, quote: str) -> bool:
-    try:
-        text = (root / source).read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return text[start:end] == quote
-
-
 def metrics(results: list[ItemResult]) -> dict[str, Any]:
     """The set's metrics (see the module's docstring) and the pass share per kind."""
     answerable = [r for r in results if r.kind in ANSWERABLE_KINDS]
@@ -185,41 +178,30 @@ def metrics(results: list[ItemResult]) -> dict[str, Any]:
     kinds = sorted({r.kind for r in results})
     return {
         "items": len(results),
-        "facts": _share([r.facts_ok for r in answerable]),
+        "facts": share([r.facts_ok for r in answerable]),
         "facts_found": sum(r.facts_ok for r in answerable),
         "facts_total": len(answerable),
-        "cited": _share([r.cited_expected for r in answerable]),
+        "cited": share([r.cited_expected for r in answerable]),
         "citation_precision": sum(r.precise for r in answerable) / citations if citations else 0.0,
         "verbatim_quotes": sum(r.verbatim for r in results) / all_citations
         if all_citations
         else 1.0,
-        "refusal_accuracy": _share([r.passed for r in results if r.kind == "refusal"]),
-        "nearmiss_accuracy": _share([r.passed for r in results if r.kind == "nearmiss"]),
-        "conflict_detection": _share([r.conflict_found for r in results if r.kind == "conflict"]),
-        "passed": _share([r.passed for r in results]),
+        "refusal_accuracy": share([r.passed for r in results if r.kind == "refusal"]),
+        "nearmiss_accuracy": share([r.passed for r in results if r.kind == "nearmiss"]),
+        "conflict_detection": share([r.conflict_found for r in results if r.kind == "conflict"]),
+        "passed": share([r.passed for r in results]),
         "over_length": sum(r.length > MAX_ANSWER_CHARS for r in results),
-        "latency_p50_ms": _percentile(latencies, 50),
-        "latency_p95_ms": _percentile(latencies, 95),
+        "latency_p50_ms": percentile(latencies, 50),
+        "latency_p95_ms": percentile(latencies, 95),
         "by_kind": {
             kind: {
                 "items": sum(r.kind == kind for r in results),
-                "passed": _share([r.passed for r in results if r.kind == kind]),
-                "facts": _share([r.facts_ok for r in results if r.kind == kind]),
+                "passed": share([r.passed for r in results if r.kind == kind]),
+                "facts": share([r.facts_ok for r in results if r.kind == kind]),
             }
             for kind in kinds
         },
     }
-
-
-def _share(flags: list[bool]) -> float:
-    return sum(flags) / len(flags) if flags else 1.0
-
-
-def _percentile(values: list[float], percent: int) -> float:
-    if not values:
-        return 0.0
-    index = min(len(values) - 1, max(0, round(percent / 100 * len(values) + 0.5) - 1))
-    return values[index]
 
 
 def to_markdown(title: str, results: list[ItemResult]) -> str:
