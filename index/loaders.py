@@ -136,7 +136,7 @@ class _TextExtractor(HTMLParser):
         elif tag in ("td", "th"):
             self._cell = []
             self._header_row = self._header_row and tag == "th"
-        elif tag in self._BLOCK:
+        elif tag in self._BLOCK and self._row is None:  # a <p> in a cell stays in its cell
             self._flush(blank=tag != "br")
 
     def handle_endtag(self, tag: str) -> None:
@@ -151,7 +151,7 @@ class _TextExtractor(HTMLParser):
                 if self._header_row:  # a row of <th> cells: the table's header
                     self.lines.append("|" + " --- |" * len(self._row))
             self._row = None
-        elif tag in self._HEADINGS or tag in self._BLOCK:
+        elif (tag in self._HEADINGS or tag in self._BLOCK) and self._row is None:
             self._flush(blank=True)
         elif tag == "li":
             self._flush()

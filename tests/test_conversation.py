@@ -50,3 +50,10 @@ def test_a_follow_up_is_answered_with_its_rewritten_query(engine: Engine) -> Non
     assert answer.question == "And for 3.1?"
     assert answer.rewritten_query == "Which clouds offer Mistral Medium 3.1?"
     assert answer.grounded and any("Bedrock" in c.quote for c in answer.citations)
+
+
+def test_a_connector_is_a_word_of_its_own() -> None:
+    previous = ["What does Medium 3 cost?"]
+    known = frozenset({"medium"})
+    assert standalone("e.g. for 100 users on two sites?", previous, known).startswith("e.g.")
+    assert standalone("E il prezzo?", previous, known) == "What does Medium 3 cost? il prezzo?"

@@ -14,6 +14,7 @@ from bot.answering.answers import Answer
 from bot.answering.engine import Engine
 from bot.answering.followups import standalone
 from bot.settings import Settings
+from index.language import guess_language
 
 PRICES_HTML = """<html><head><title>Orca pricing</title></head><body>
 <h1>Orca pricing</h1>
@@ -194,3 +195,8 @@ def test_a_document_about_another_vendor_is_answered_next_to_the_corpus(
     answer = mixed.ask("What does Harbor Max cost per million input tokens?")
     assert answer.grounded
     assert "| Harbor Max | EUR 2.50 | EUR 9.90 |" in [c.quote for c in answer.citations]
+
+
+def test_a_short_question_in_another_language_is_not_judged_by_english_words() -> None:
+    assert guess_language("Wo liegen die Daten?", default="") == ""  # too short to be sure
+    assert guess_language("What is the output price of Orca Lite?", default="") == "en"

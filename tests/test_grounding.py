@@ -81,3 +81,5 @@ def test_product_families_are_learnt_from_the_documents() -> None:
         ("lite", "2405"),
     }
     assert models_named("a pro plan", known) == frozenset()  # a bare family is capitalised
+    parts = ["Article 28 GDPR and Annex 2 apply to Tier 1 and Level 2. Orca Pro 3 is out."]
+    assert families([family_counts(parts)]) == {"pro"}  # numbered parts name no product

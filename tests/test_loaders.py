@@ -262,3 +262,13 @@ def test_a_word_file_that_would_unpack_too_large_is_refused_unread() -> None:
     data[first + 24 : first + 28] = (300 * 2**20).to_bytes(4, "little")
     with pytest.raises(DocumentError, match=r"would unpack to 30\d MiB, too large; the limit"):
         load_text(Path("bomb.docx"), bytes(data))
+
+
+def test_a_paragraph_inside_an_html_table_cell_stays_in_its_row() -> None:
+    html = (
+        b"<table><tr><th>Product</th><th>Price</th></tr>"
+        b"<tr><td><p>Orca Pro</p></td><td><div>$5</div></td></tr></table>"
+    )
+    assert (
+        load_text(Path("p.html"), html) == "| Product | Price |\n| --- | --- |\n| Orca Pro | $5 |"
+    )

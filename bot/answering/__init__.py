@@ -1,16 +1,16 @@
 """Stage 2: everything between a question and a cited answer.
 
-    engine.py       opens the index, picks the answerer, falls back offline, times answers
-    contract.py     the Answerer protocol (answer, stream) and Unavailable
-    retrieval.py    hybrid retrieval (Chroma vectors + BM25) and the question's parts
-      keywords.py, lexicon.py, loaded_index.py   what retrieval holds in memory
-    calibration.py  relevance gates measured for the embedding model and corpus in use
-    extractive.py   the offline answerer: ranks units, refuses, composes (compose.py),
-                    refuses what the documents never mention (attributes.py)
-    mistral.py      the Mistral answerer (verify.py checks its quotes)
-    sections.py     framing, citations registry, estimate / status / conflict sections
-    questions.py, followups.py   cleaning questions, reading follow-ups
-    answers.py      the Answer, Citation and Conflict values
-    facts/          general mechanisms learnt from the corpus: entities, costs, timeline
-                    (lifecycle events), conflicts, grounding (the value a question needs)
+engine.py       opens the index, picks the answerer, falls back offline, times answers
+contract.py     the Answerer protocol (answer, stream) and Unavailable
+retrieval.py    hybrid retrieval (Chroma vectors + BM25) and the question's parts
+  keywords.py, lexicon.py, loaded_index.py   what retrieval holds in memory
+calibration.py  relevance gates measured for the embedding model and corpus in use
+extractive.py   the offline answerer: ranks units, refuses, composes (compose.py),
+                refuses what the documents never mention (attributes.py)
+mistral.py      the Mistral answerer (verify.py checks its quotes)
+sections.py     framing, citations registry, estimate / status / conflict sections
+questions.py, followups.py   cleaning questions, reading follow-ups
+answers.py      the Answer, Citation and Conflict values
+facts/          general mechanisms learnt from the corpus: entities, costs, timeline
+                (lifecycle events), conflicts, grounding (the value a question needs)
 """

@@ -136,7 +136,8 @@ class ExtractiveAnswerer:
         ranked = self._rank(question, retrieval.vector, candidates)
         if not ranked or self._off_subject(retrieval, ranked):
             return self._not_answered(question, language, ())
-        unmentioned = asked_but_unmentioned(question, language, self._retriever.term_share)
+        sure = guess_language(question, default="")  # "" when too short to tell
+        unmentioned = asked_but_unmentioned(question, sure, self._retriever.term_share)
         if unmentioned:
             return self._not_answered(question, language, (_never_mentioned(unmentioned),))
         known = self._retriever.families

@@ -17,7 +17,7 @@ from bot.answering.facts.entities import Families, models_named, replace_model
 _CONNECTOR = re.compile(
     r"^\s*(?:¿\s*)?(?:and|also|then|what about|how about|and what about|same for|"
     r"et|et pour|et qu'en est-il|aussi|und|und für|und was ist mit|auch|"
-    r"e|e per|e invece|anche|y|y para|y qué hay de|también)\b[\s,:]*",
+    r"e|e per|e invece|anche|y|y para|y qué hay de|también)\b(?![.\-'’])[\s,:]*",
     re.IGNORECASE,
 )
 REPLACE_WORDS = 6  # a follow-up this short that names a model asks the same of that model

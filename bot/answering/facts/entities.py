@@ -28,6 +28,32 @@ _CALENDAR = frozenset(
     name.lower()
     for name in (*calendar.month_name[1:], *calendar.month_abbr[1:], *calendar.day_name, "sept")
 )
+# Words that number the parts of a document or a scheme ("Article 28", "Annex 2", "Tier 1").
+_PARTS = frozenset(
+    [
+        "article",
+        "annex",
+        "appendix",
+        "chapter",
+        "clause",
+        "exhibit",
+        "figure",
+        "item",
+        "level",
+        "note",
+        "page",
+        "paragraph",
+        "part",
+        "phase",
+        "rule",
+        "schedule",
+        "section",
+        "step",
+        "table",
+        "tier",
+        "version",
+    ]
+)
 _BEFORE_VERSION = re.compile(
     r"\b([A-Z][a-z][A-Za-z]{0,20})[ ]+(\d{1,2}(?:\.\d{1,2})?)"
     r"(?![\d,/:]|\.\d|\s?(?:%|[KMB]\b|GB|GPU|x\b|×))"
@@ -71,7 +97,7 @@ def families(shares: Iterable[FamilyCounts]) -> Families:
     return frozenset(
         word
         for word, (named, capitalised, lower) in total.items()
-        if named and capitalised >= max(1, lower) and word not in _CALENDAR | STOPWORDS
+        if named and capitalised >= max(1, lower) and word not in _CALENDAR | STOPWORDS | _PARTS
     )
 
 
