@@ -240,6 +240,26 @@ def _print_answer(answer: Answer, as_json: bool) -> None:
     typer.echo("")
 
 
+@app.command()
+def calibrate(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    """Derive and print the relevance gates for the embedding model and corpus in use.
+
+    Each gate is measured from off-domain probe questions (bot/answering/calibration.py);
+    the engine derives the same gates by itself whenever the index changes.
+    """
+    settings = _settings()
+    setup_logging(settings.data_dir, verbose)
+    with _people_errors():
+        from bot.answering.calibration import to_text
+        from index.embeddings import model_name
+
+        engine = _open_engine(settings)
+        text = to_text(engine.retriever.gates, model_name(engine.embedder))
+    typer.echo(text)
+
+
 @app.command(name="eval")
 def evaluate(
     golden: Annotated[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,15 @@ def test_the_transcript_schema_describes_every_field(tmp_path: Path) -> None:
     for definition in schema["$defs"].values():
         for name, field in definition["properties"].items():
             assert field.get("description"), name
+
+
+def test_calibrate_prints_the_gates_measured_from_the_probes(cli) -> None:
+    result = cli("calibrate")
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    gates = re.findall(r"^  (domain|passage|unit)\s+(-?\d\.\d{4})", out, flags=re.MULTILINE)
+    assert [name for name, _ in gates] == ["domain", "passage", "unit"]
+    probes = re.findall(r"^  -?\d\.\d{4}  -?\d\.\d{4}  -?\d\.\d{4}  (.+)$", out, flags=re.MULTILINE)
+    assert len(probes) == 36 and "Who won the 2022 FIFA World Cup final?" in probes
+    highest = max(float(line.split()[1]) for line in out.splitlines()[6:] if line.strip())
+    assert float(dict(gates)["passage"]) >= highest  # a gate is above every probe
