@@ -7,7 +7,9 @@ Metrics (answerable = the golden case says the corpus answers it):
 - citation precision: share of citations that are verbatim and from an expected source.
 - refusal accuracy: share of unanswerable questions answered "the documents don't say".
 - answer rate: share of answerable questions answered (not refused).
-- conflict detection: share of conflict cases whose answer lists that conflict.
+- conflict detection: share of conflict cases whose answer reports a disagreement (the
+  case's `conflict` names it for people; topics are found generically, so any counts).
+- conflict false alarms: share of the other cases whose answer reports one.
 - forbidden: answers that contain a string the case forbids (an injected or wrong claim).
 - latency p50/p95 per question.
 """
@@ -63,6 +65,7 @@ class CaseResult:
     precise: int
     conflict_expected: str
     conflict_found: bool
+    conflict_reported: bool
     forbidden_found: tuple[str, ...]
     latency_ms: float
     rewritten_query: str
@@ -142,7 +145,6 @@ def _run(case: Case, ask: Ask, root: Path) -> CaseResult:
     )
     exact = [c for c in answer.citations if verbatim(root, c.source, c.start, c.end, c.quote)]
     precise = [c for c in exact if Path(c.source).name in expected]
-    topics = {conflict.topic for conflict in answer.conflicts}
     return CaseResult(
         id=case.id,
         category=case.category,
@@ -157,7 +159,8 @@ def _run(case: Case, ask: Ask, root: Path) -> CaseResult:
         verbatim=len(exact),
         precise=len(precise),
         conflict_expected=case.conflict,
-        conflict_found=bool(case.conflict) and case.conflict in topics,
+        conflict_found=bool(case.conflict) and bool(answer.conflicts),
+        conflict_reported=bool(answer.conflicts),
         forbidden_found=tuple(f for f in case.forbidden if f.lower() in answer.answer.lower()),
         latency_ms=latency,
         rewritten_query=answer.rewritten_query,
@@ -203,6 +206,11 @@ def _metrics(results: list[CaseResult]) -> dict[str, float]:
         "refusal_accuracy": share([not r.grounded for r in unanswerable]),
         "answer_rate": share([r.grounded for r in answerable]),
         "conflict_detection": share([r.conflict_found for r in conflicts]),
+        "conflict_false_alarms": (
+            share([r.conflict_reported for r in results if not r.conflict_expected])
+            if any(not r.conflict_expected for r in results)
+            else 0.0
+        ),
         "forbidden_answers": float(sum(bool(r.forbidden_found) for r in results)),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),

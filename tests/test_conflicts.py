@@ -1,39 +1,34 @@
-"""Disagreeing sources, offline: both sides shown with citations, the more reliable first."""
+"""Disagreeing sources, offline: both sides shown with citations, the more reliable first;
+two products on one page are not a disagreement."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from bot.answering.engine import Engine
+from bot.settings import Settings
 
 
 @pytest.mark.parametrize(
-    ("question", "topic", "sides"),
+    ("question", "sides"),
     [
+        ("Are the weights of Mistral Medium 3.1 open or closed?", {"Open weights", "closed"}),
         (
-            "Are the weights of Mistral Medium 3.1 open or closed?",
-            "weights-open-or-closed",
-            {"open weights", "closed weights (proprietary)"},
+            "Are the weights of Mistral Medium 3 openly available?",
+            {"Open weights", "Proprietary"},
         ),
-        (
-            "Can we download the Medium 3 weights?",
-            "weights-open-or-closed",
-            {"open weights", "closed weights (proprietary)"},
-        ),
-        ("Is Mistral Medium 3 multimodal?", "multimodal-or-text-only", {"multimodal", "text-only"}),
-        (
-            "What is the context window of Mistral Medium 3.1?",
-            "context-window",
-            {"128K tokens", "131K tokens"},
-        ),
-        ("When was Mistral Medium 3.1 released?", "release-date-3.1", {"2025-08-12", "2025-08-13"}),
+        ("Is Mistral Medium 3 multimodal or text-only?", {"multimodal", "text-only"}),
+        ("What is the context window of Mistral Medium 3.1?", {"128K", "131K"}),
+        ("When was Mistral Medium 3.1 released?", {"2025-08-12", "2025-08-13"}),
     ],
 )
 def test_conflicts_list_both_sides_with_citations(
-    engine: Engine, question: str, topic: str, sides: set[str]
+    engine: Engine, question: str, sides: set[str]
 ) -> None:
     answer = engine.ask(question)
-    (conflict,) = [c for c in answer.conflicts if c.topic == topic]
+    (conflict,) = answer.conflicts
     assert {claim.claim for claim in conflict.claims} == sides
     numbers = {c.n for c in answer.citations}
     assert all(claim.n in numbers for claim in conflict.claims), "no claim points nowhere"
@@ -47,6 +42,7 @@ def test_vendor_documentation_is_listed_first(engine: Engine) -> None:
     (conflict,) = answer.conflicts
     first = next(c for c in answer.citations if c.n == conflict.claims[0].n)
     assert (conflict.claims[0].claim, first.kind) == ("multimodal", "vendor-docs")
+    assert conflict.topic == "multimodal or text-only", "a topic people can read, no key"
 
 
 def test_a_question_on_one_topic_shows_no_other_conflict(engine: Engine) -> None:
@@ -59,3 +55,66 @@ def test_community_citations_are_labelled_opinion(engine: Engine) -> None:
     community = [c for c in answer.citations if c.kind == "community"]
     assert community and all(c.opinion for c in community)
     assert not any(c.opinion for c in answer.citations if c.kind != "community")
+
+
+VENDOR_MD = """# Orca models
+
+## Orca Pro 3
+
+Orca Pro 3 accepts text and images as input.
+
+- **Context window:** 200K tokens
+- **License:** Proprietary
+
+## Orca Lite 2
+
+Orca Lite 2 has a 32K context window.
+
+- **License:** Open weights (Apache 2.0)
+"""
+
+NEWS_MD = """# Orca Pro 3 arrives
+
+Orca Pro 3 is text-only at launch, the vendor said on March 3, 2025.
+"""
+
+
+@pytest.fixture(scope="module")
+def orca(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """An invented vendor's page about two products and a news item about one of them."""
+    root = tmp_path_factory.mktemp("orca-conflicts")
+    corpus = root / "docs"
+    corpus.mkdir()
+    (corpus / "vendor.md").write_text(VENDOR_MD, encoding="utf-8")
+    (corpus / "news.md").write_text(NEWS_MD, encoding="utf-8")
+    (corpus / "catalog.toml").write_text(
+        '[documents."vendor.md"]\ntitle = "Orca models"\nkind = "vendor-docs"\n'
+        '[documents."news.md"]\ntitle = "Orca Pro 3 arrives"\nkind = "news"\n',
+        encoding="utf-8",
+    )
+    return Engine.open(Settings(data_dir=root / "data", corpus_dir=corpus, backend="extractive"))
+
+
+def test_text_and_images_against_text_only_is_a_conflict(orca: Engine) -> None:
+    answer = orca.ask("Does Orca Pro 3 accept images?")
+    (conflict,) = answer.conflicts
+    cited = {c.n: c for c in answer.citations}
+    said = [(claim.claim, Path(cited[claim.n].source).name) for claim in conflict.claims]
+    assert said == [("text and images", "vendor.md"), ("text-only", "news.md")]
+
+
+@pytest.mark.parametrize(
+    ("question", "other_value"),
+    [
+        ("What is the context window of Orca Lite 2?", "200K"),
+        ("What is the license of Orca Pro 3?", "Open weights"),
+        ("Which license does Orca Lite 2 have?", "Proprietary"),
+    ],
+)
+def test_two_products_on_one_page_are_not_a_conflict(
+    orca: Engine, question: str, other_value: str
+) -> None:
+    answer = orca.ask(question)
+    assert answer.grounded
+    assert answer.conflicts == ()
+    assert other_value not in answer.answer

@@ -41,18 +41,26 @@ def test_the_offline_engine_passes_the_gate(report: evaluation.Report) -> None:
 
 @pytest.mark.parametrize(
     ("metric", "minimum"),
-    [  # measured 2026-11-22: 1.00, 0.90, 0.80, 1.00, 1.00, 1.00, 1.00; gates sit a little below
+    [  # measured 2026-11-22: 1.00, 0.90, 0.80, 1.00, 1.00, 1.00, 0.86; gates sit a little below
         ("hit_at_5", 0.95),
         ("mrr", 0.85),
         ("fact_recall", 0.75),
         ("verbatim_quotes", 1.0),
         ("refusal_accuracy", 1.0),
         ("answer_rate", 0.95),
-        ("conflict_detection", 0.85),
+        # 5 of 7 since conflicts are found without the four topics the code once knew
+        # (2026-11-29): "download the weights" and "read images" need words the sources
+        # never write next to the model's name ("closed-API", "multimodal").
+        ("conflict_detection", 0.7),
     ],
 )
 def test_metric_does_not_regress(report: evaluation.Report, metric: str, minimum: float) -> None:
     assert report.metrics[metric] >= minimum, evaluation.to_markdown(report)
+
+
+def test_disagreements_are_not_reported_where_sources_agree(report: evaluation.Report) -> None:
+    # measured 2026-11-29: 0 of 84 questions without a conflict report one
+    assert report.metrics["conflict_false_alarms"] <= 0.02, evaluation.to_markdown(report)
 
 
 def test_the_report_is_written_as_markdown_and_json(

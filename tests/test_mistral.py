@@ -330,10 +330,10 @@ def test_estimates_status_and_conflicts_are_computed_not_left_to_the_model(
         reply_json(
             reply_for(
                 online,
-                "Is Mistral Medium 3 multimodal?",
-                [("Yes.", ["**Model Type:** Multimodal language model"])],
+                "Is Mistral Medium 3 multimodal or text-only?",
+                [("Multimodal.", ["**Model Type:** Multimodal language model"])],
             )
         )
     )
-    answer = online.ask("Is Mistral Medium 3 multimodal?")
-    assert [c.topic for c in answer.conflicts] == ["multimodal-or-text-only"]
+    answer = online.ask("Is Mistral Medium 3 multimodal or text-only?")
+    assert [c.topic for c in answer.conflicts] == ["multimodal or text-only"]

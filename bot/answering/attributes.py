@@ -34,18 +34,18 @@ SUBJECT_SHARE = 0.15  # a word in this share of the chunks or more names the cor
 _ROLES = "vendor supplier provider customer company buyer client service offering product"
 ROLE_WORDS = frozenset(word + plural for word in _ROLES.split() for plural in ("", "s"))
 
-_SENTENCE = re.compile(r"[^.?!]*\?")
+_SENTENCE = re.compile(r"(?:[^.?!]|\.(?=\d))*\?")  # "3.1" ends no sentence
 
 
 @functools.lru_cache(maxsize=50_000)
-def _zipf(word: str) -> float:
+def zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
     return float(zipf_frequency(word, "en"))
 
 
-def _common(word: str) -> bool:
-    return _zipf(word) >= COMMON_ZIPF
+def common(word: str) -> bool:
+    return zipf(word) >= COMMON_ZIPF
 
 
 def specific_words(question: str) -> list[str]:
@@ -57,7 +57,7 @@ def specific_words(question: str) -> list[str]:
         if word not in STOPWORDS
         and len(word) > 1
         and not any(ch.isdigit() for ch in word)
-        and not _common(word)
+        and not common(word)
     ]
 
 
@@ -76,7 +76,7 @@ def asked_but_unmentioned(question: str, language: str, share: Callable[[str], f
     ]
     if len(specific) < MIN_WORDS:
         return []
-    weight = {word: COMMON_ZIPF - _zipf(word) for word in specific}
+    weight = {word: COMMON_ZIPF - zipf(word) for word in specific}
     missing = [word for word in specific if share(stem(word)) == 0]
     unmentioned = sum(weight[word] for word in missing) / sum(weight.values())
     return missing if unmentioned >= UNMENTIONED_SHARE else []

@@ -131,7 +131,7 @@ def cells(row: str) -> list[str]:
     return [_CELL_MARKUP.sub("", cell).strip() for cell in row.strip().strip("|").split("|")]
 
 
-def _named(cell: str, question: str) -> bool:
+def named_in(cell: str, question: str) -> bool:
     """The question names the cell's value: the whole value, as a word of its own."""
     if len(cell) < 2 or not any(ch.isalnum() for ch in cell):
         return False
@@ -150,7 +150,7 @@ def rows_asked(candidates: Sequence[Candidate], question: str) -> list[Candidate
     for candidate in candidates:
         sentence = candidate.sentence
         if sentence.kind == "row":
-            named = sum(_named(cell, question) for cell in cells(sentence.text))
+            named = sum(named_in(cell, question) for cell in cells(sentence.text))
             by_table.setdefault((sentence.source, sentence.lead_start), []).append(
                 (named, candidate)
             )

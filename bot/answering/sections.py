@@ -184,7 +184,7 @@ def conflict_section(found: FoundConflict, cited: Citations, language: str) -> t
             refs.append(f"{chunk.kind}, {chunk.date or 'undated'} [{n}]")
             claims.append(Claim(n, side.label))
         lines.append(f"- **{side.label}**: " + "; ".join(refs))
-    return "\n".join(lines), Conflict(found.topic.key, tuple(claims))
+    return "\n".join(lines), Conflict(found.topic.name, tuple(claims))
 
 
 def _citation(n: int, candidate: Candidate) -> Citation:

@@ -1,40 +1,105 @@
-"""Find where the retrieved sources disagree on the fact a question asks about.
+"""Find where the retrieved sources disagree on what a question asks about.
 
-A topic is a fact procurement asks about and sources state in recognisable words: whether
-weights are open or closed, whether a model is multimodal or text-only, its context window,
-its release date. For each sentence about the asked model, a topic reads which side the
-sentence takes (or which value it states). When two or more sides appear, that is a
-conflict: every side is shown with its citations, the most reliable source first (vendor
+Nothing here knows a subject: the claims a quotable unit makes are read in the question's own
+words, about the entity the question names (`_about`).
+
+- **A date**, when the question asks when or for a date: the date a unit writes right after
+  naming the asked version ("updated to Pro 3.1 on August 13, 2025", "| Pro 3.1 | 2025-08-12
+  |"), or, when no version is asked, right after one of the question's words ("released on
+  …"); the unit, or its row's header, holds one of the question's words.
+- **An amount**, for other questions that ask for a value: a number with its magnitude written
+  right before one of the question's words ("128K context window", "131K-token context").
+- **Yes or no**, for a yes/no question: each of the question's words a unit affirms or denies.
+  A word is denied when a negation opens its clause before it ("you can't download it, run it
+  yourself, or inspect its weights", "no multimodal") or when the unit writes its opposite in
+  general English (`OPPOSITES`: open/closed, available/unavailable, …).
+- **One of two alternatives** the question offers ("open or closed?", "multimodal or
+  text-only?"): a unit takes an alternative when it affirms that word and not the other.
+- **A restriction**: "<word>-only" in one unit, and in another that word
+  joined with one of the question's words ("text and images" for a question about images).
+
+Two or more different values on one topic make a conflict. Dates that agree as far as both
+go and equal amounts are one value. Sides are shown most reliable source first (vendor
 documentation, then model directories, news, community posts; newer before older).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bot.answering.attributes import ROLE_WORDS, common, zipf
+from bot.answering.compose import cells, named_in
 from bot.answering.facts.entities import Families, Model, compatible, models_named
+from bot.answering.facts.grounding import asking_sentences, polar
+from bot.answering.keywords import STOPWORDS, stem
 from bot.answering.retrieval import Candidate
-from index.documents import newest_date
+from index.documents import first_date
 
 # How much a kind of source is trusted, best first.
 RELIABILITY = ("vendor-docs", "model-directory", "news", "other", "community")
+MAX_CONFLICTS = 2  # topics shown for one answer
+MAX_VALUE_WORDS = 8  # a labelled value longer than this is a description, not a value
+VERY_COMMON_ZIPF = 6.0  # "them", "first", "time": words too common to name a topic
+# Opposites in general English, by stem: a unit writing one denies the other.
+_PAIRS = (
+    ("open", "close"),
+    ("open", "proprietari"),
+    ("public", "privat"),
+    ("avail", "unavail"),
+    ("support", "unsupport"),
+    ("enabl", "disabl"),
+    ("includ", "exclud"),
+    ("allow", "prohibit"),
+    ("permit", "prohibit"),
+    ("option", "mandatori"),
+    ("free", "paid"),
+    ("true", "fals"),
+)
+OPPOSITES: dict[str, frozenset[str]] = {}
+for _a, _b in _PAIRS:
+    OPPOSITES[_a] = OPPOSITES.get(_a, frozenset()) | {_b}
+    OPPOSITES[_b] = OPPOSITES.get(_b, frozenset()) | {_a}
 
-Reader = Callable[[str, frozenset[Model]], str | None]  # (sentence, asked models) -> side
+Tokens = list[tuple[str, int, int]]  # (stem, start, end) of each word of a text
+_WORD = re.compile(r"[A-Za-zÀ-ÿ][\w'’-]*|\d[\d.,]*")
+_NEGATION = re.compile(
+    r"^(?:no|not|never|non|without|cannot|neither|nor|none|\w+n['’]t)$", re.IGNORECASE
+)
+# What ends a negation's reach: the clause's end, a cell's edge, a contrast.
+_CLAUSE_END = re.compile(r"[.;:!?()|—–]|\b(?:but|however|although|while|whereas|unlike)\b", re.I)
+_AMOUNT = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s?(k|m|b|thousand|million|billion)?\b[- ]?",
+    re.IGNORECASE,
+)
+_MAGNITUDE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "billion": 1e9}
+# A question asking for a date: one opening with "when", or asking for a date by name.
+_ASKS_DATE = re.compile(
+    r"^\W*(?:(?:and|so|but|et|und|e|y)\s+)?(?:when|quand|wann|quando|cu[aá]ndo)\b"
+    r"|\b(?:dates?|datum|fecha|data)\b",
+    re.IGNORECASE,
+)
+_ALTERNATIVE = re.compile(r"([\w-]+)\s*,?\s+or\s+(?:only\s+|on\s+)?([\w-]+)\s*\?", re.IGNORECASE)
+_FIELD = re.compile(r"^[\s>*+-]*\**([A-Z][^:*|\n]{0,40}?)\**\s*:\s*\**\s*([^\n]{1,80}?)\s*$")
+_CELL_MARKUP = re.compile(r"[`*_]+|<[^>]+>")
+_ONLY = re.compile(r"\b([A-Za-z]{3,})-only\b", re.IGNORECASE)
+_JOINED = r"\b{w}\s+(?:and|plus|&)\s+(?:\w+\s+)?(\w+)|\b(\w+)\s+(?:and|plus|&)\s+{w}\b"
 
 
 @dataclass(frozen=True)
 class Topic:
-    key: str
-    name: str  # "whether the weights are open or closed"
-    asks: re.Pattern[str]  # a question about this topic
-    side_of: Reader
+    key: str  # stable: "date:releas:3.1", "amount:context", "yes-no:weight"
+    name: str  # for people: "the date (“released”, 3.1)"
+
+    @property
+    def kind(self) -> str:
+        return self.key.split(":", 1)[0]
 
 
 @dataclass(frozen=True)
 class Side:
-    label: str
+    label: str  # the value as the most reliable source writes it
     candidates: tuple[Candidate, ...]  # most reliable first
 
 
@@ -44,115 +109,295 @@ class FoundConflict:
     sides: tuple[Side, ...]  # the side of the most reliable source first
 
 
-def _first_match(*sides: tuple[str, str]) -> Reader:
-    compiled = [(label, re.compile(pattern, re.IGNORECASE)) for label, pattern in sides]
-
-    def read(sentence: str, asked: frozenset[Model]) -> str | None:
-        return next((label for label, pattern in compiled if pattern.search(sentence)), None)
-
-    return read
-
-
-_CONTEXT = re.compile(r"\b(\d{2,4})\s?K\b[- ]?(?:-?token)?\s*context", re.IGNORECASE)
-
-
-def _context_window(sentence: str, asked: frozenset[Model]) -> str | None:
-    match = _CONTEXT.search(sentence)
-    return f"{match.group(1)}K tokens" if match else None
-
-
-def _release_date(sentence: str, asked: frozenset[Model]) -> str | None:
-    """The date a sentence gives right after naming an asked version."""
-    for _, version in asked:
-        if not version:
-            continue
-        for mention in re.finditer(rf"(?<![\d.]){re.escape(version)}(?![\d.]*\d)", sentence):
-            date = newest_date(sentence[mention.end() : mention.end() + 40])
-            if date:
-                return date
-    return None
-
-
-TOPICS = (
-    Topic(
-        "weights-open-or-closed",
-        "whether the weights are open or closed",
-        re.compile(
-            r"weights?|open[- ]?(?:weight|source)|closed|proprietary|licen[cs]|download|"
-            r"poids|gewichte|pesi|pesos|lizenz|licenza|licencia",
-            re.IGNORECASE,
-        ),
-        _first_match(
-            (
-                "closed weights (proprietary)",
-                r"closed[- ]weight|\bis closed\b|no published weights|weights are never released"
-                r"|don't get the weights|weights don't leave|\bproprietary\b"
-                r"|never (?:been )?open[- ]sourced|not open[- ]weights?|no open[- ]source",
-            ),
-            ("open weights", r"\bopen[- ]weights?\b|\bopen-sourced\b"),
-        ),
-    ),
-    Topic(
-        "multimodal-or-text-only",
-        "whether the model is multimodal or text-only",
-        re.compile(
-            r"multi-?modal|text[- ]only|images?|vision|modalit|bilder|immagini|im[aá]genes",
-            re.IGNORECASE,
-        ),
-        _first_match(
-            ("text-only", r"text[- ]only|no multimodal|text-in, text-out"),
-            ("multimodal", r"\bmultimodal\b"),
-        ),
-    ),
-    Topic(
-        "context-window",
-        "the context window",
-        re.compile(r"context|fen[eê]tre|kontext|contesto|contexto", re.IGNORECASE),
-        _context_window,
-    ),
-    Topic(
-        "release-date",
-        "the release date",
-        re.compile(
-            r"released?|release date|when was|launch|sorti|publi|ver[oö]ffentlicht|rilasciat|"
-            r"lanzad|lanzamiento",
-            re.IGNORECASE,
-        ),
-        _release_date,
-    ),
-)
+@dataclass(frozen=True)
+class _Claim:
+    topic: Topic
+    value: str  # compared: "2025-08-12", "128000", "yes"
+    label: str  # shown
+    candidate: Candidate
 
 
 def find_conflicts(
     question: str, candidates: list[Candidate], known: Families
 ) -> list[FoundConflict]:
-    """The topics of the question on which the candidates about the asked model disagree."""
+    """The topics of the question on which the candidates about the asked entity disagree."""
     asked = models_named(question, known)
+    words = _question_words(question, known)
     about = [c for c in candidates if _about(c, asked, known)]
-    found = []
-    for topic in TOPICS:
-        if not topic.asks.search(question):
-            continue
-        sides: dict[str, list[Candidate]] = {}
-        for candidate in about:
-            label = topic.side_of(candidate.sentence.text, asked)
-            if label:
-                sides.setdefault(label, []).append(candidate)
-        if len(sides) >= 2:
-            ordered = sorted(
-                (Side(label, tuple(sorted(cs, key=reliability))) for label, cs in sides.items()),
-                key=lambda side: reliability(side.candidates[0]),
-            )
-            found.append(FoundConflict(_keyed(topic, asked), tuple(ordered)))
+    claims = [claim for c in about for claim in _claims(question, words, asked, c, known)]
+    found: list[FoundConflict] = []
+    seen: set[frozenset[str]] = set()
+    topics = sorted(dict.fromkeys(c.topic for c in claims), key=lambda t: _ORDER.index(t.kind))
+    for topic in topics:
+        sides = _sides([claim for claim in claims if claim.topic == topic])
+        ids = frozenset(c.sentence.text for side in sides for c in side.candidates)
+        if len(sides) >= 2 and ids not in seen and _across_sources(topic, sides):
+            seen.add(ids)
+            found.append(FoundConflict(topic, sides))
+    return found[:MAX_CONFLICTS]
+
+
+# Which topics come first: those the question spells out, then the values read most surely.
+_ORDER = ("either", "field", "date", "amount", "only", "yes-no")
+
+
+def _across_sources(topic: Topic, sides: tuple[Side, ...]) -> bool:
+    """A value stated is a claim wherever it stands. A word merely mentioned affirms little,
+    so a yes/no disagreement counts only between different documents; so does a labelled
+    value, as one table may list an entity in several rows (one per version or region)."""
+    sources = [{c.sentence.source for c in side.candidates} for side in sides]
+    if topic.kind == "yes-no":
+        return any(a != b for a in sources for b in sources)
+    if topic.kind == "field":  # a table may list one entity in several rows
+        return any(not a & b for a in sources for b in sources)
+    return True
+
+
+def _question_words(question: str, known: Families) -> dict[str, str]:
+    """The question's words that can name what it asks about, by stem ("weight" ->
+    "weights"), with the parts of hyphenated ones ("open-weight": "open", "weight"): not
+    function words, names (capitalised inside a sentence), product families, numbers, the words
+    naming the parties, nor words as common as "them" or "first"."""
+    found: dict[str, str] = {}
+    for match in _WORD.finditer(question):
+        word = match.group().strip("'’-")
+        before = question[: match.start()].rstrip()
+        if word[:1].isupper() and before and before[-1] not in ".?!:":
+            continue  # a name
+        if "-" in word and (set(word.lower().split("-")) & known or any(c.isdigit() for c in word)):
+            continue  # an id ("vendor-pro-2312")
+        for lower in dict.fromkeys([word.lower(), *word.lower().split("-")]):
+            if (
+                lower in STOPWORDS | ROLE_WORDS
+                or lower in known
+                or len(lower) < 3
+                or lower[0].isdigit()
+                or zipf(lower) >= VERY_COMMON_ZIPF
+            ):
+                continue
+            found.setdefault(stem(lower), lower)
     return found
 
 
-def _keyed(topic: Topic, asked: frozenset[Model]) -> Topic:
-    """Release dates are per version: "release-date-3.1"."""
-    versions = sorted(version for _, version in asked if version)
-    if topic.key != "release-date" or not versions:
-        return topic
-    return Topic(f"{topic.key}-{versions[0]}", topic.name, topic.asks, topic.side_of)
+def _specific(words: dict[str, str]) -> dict[str, str]:
+    """The words not common in any English text (a yes/no or an amount is read on these)."""
+    return {s: w for s, w in words.items() if not common(w)}
+
+
+def _claims(
+    question: str,
+    words: dict[str, str],
+    asked: frozenset[Model],
+    candidate: Candidate,
+    known: Families,
+) -> Iterator[_Claim]:
+    text = candidate.sentence.text
+    tokens = _tokens(text)
+    if any(_ASKS_DATE.search(asking) for asking in asking_sentences(question)):
+        if asked:  # dates and amounts of no named entity would mix every entity's
+            yield from _date_claims(words, asked, candidate, tokens)
+    elif polar(question):
+        yield from _yes_no_claims(words, candidate, tokens)
+    elif asked:
+        yield from _amount_claims(_specific(words), candidate, tokens)
+    yield from _alternative_claims(question, candidate, tokens)
+    yield from _restriction_claims(words, candidate)
+    yield from _field_claims(question, words, candidate, known)
+
+
+def _field_claims(
+    question: str, words: dict[str, str], candidate: Candidate, known: Families
+) -> Iterator[_Claim]:
+    """A labelled value: a table cell under its header in a row the question names, or a
+    "License: Proprietary" line. It counts when its label, or its value of a few words, holds
+    one of the question's words; the entity is the row's first cell or the models named."""
+    sentence = candidate.sentence
+    if sentence.kind == "row" and sentence.lead:
+        row = cells(sentence.text)
+        if not any(named_in(cell, question) for cell in row):
+            return  # a row of a table the question names nothing of
+        fields = list(zip(cells(sentence.lead), row, strict=False))[1:]
+        entity = _entity(models_named(row[0], known)) or row[0].lower()
+    else:
+        match = _FIELD.match(sentence.text)
+        fields = [(match.group(1), match.group(2))] if match else []
+        named = models_named(sentence.text, known) or models_named(candidate.context, known)
+        entity = _entity(named)
+    for label, value in fields:
+        value = _CELL_MARKUP.sub("", value).strip(" .")
+        label_stems = {s for s, _, _ in _tokens(label)}
+        value_stems = [s for s, _, _ in _tokens(value)]
+        if not value_stems or not label_stems or len(value_stems) > MAX_VALUE_WORDS:
+            continue
+        if label_stems & set(words) or set(value_stems) & set(_specific(words)):
+            key = " ".join(sorted(label_stems))
+            topic = Topic(f"field:{key}:{entity}", f"the {label.strip().lower()}")
+            yield _Claim(topic, " ".join(value_stems), value, candidate)
+
+
+def _entity(models: frozenset[Model]) -> str:
+    return ",".join(sorted(f"{family} {version or ''}".strip() for family, version in models))
+
+
+def _tokens(text: str) -> Tokens:
+    """(stem, start, end) of each word of the text."""
+    return [
+        (stem(m.group().lower().strip("'’-")), m.start(), m.end()) for m in _WORD.finditer(text)
+    ]
+
+
+def _date_claims(
+    words: dict[str, str], asked: frozenset[Model], candidate: Candidate, tokens: Tokens
+) -> Iterator[_Claim]:
+    text = candidate.sentence.text
+    held = {s for s, _, _ in _tokens(f"{text} {candidate.sentence.lead}")} & set(words)
+    if not held:
+        return
+    versions = sorted(v for _, v in asked if v)
+    if versions:
+        anchors = [
+            m.end()
+            for version in versions
+            for m in re.finditer(rf"(?<![\d.]){re.escape(version)}(?![\d.]*\d)", text)
+        ]
+    else:
+        anchors = [end for s, _, end in tokens if s in held]
+    term = words[sorted(held)[0]]
+    topic = Topic(
+        f"date:{sorted(held)[0]}:{','.join(versions)}",
+        f"the date ({term}{', ' + ', '.join(versions) if versions else ''})",
+    )
+    for anchor in anchors:
+        date = first_date(text[anchor : anchor + 40])
+        if date:
+            yield _Claim(topic, date, date, candidate)
+            return
+
+
+def _amount_claims(words: dict[str, str], candidate: Candidate, tokens: Tokens) -> Iterator[_Claim]:
+    text = candidate.sentence.text
+    for match in _AMOUNT.finditer(text):
+        after = [t for t in tokens if t[1] >= match.end()][:2]
+        if not match.group(2) or not after or after[0][1] - match.end() > 1:
+            continue
+        if re.search(r"(?:\bper|\bevery|\beach|/)\s*$", text[: match.start()], re.IGNORECASE):
+            continue  # a unit of pricing ("per 1M tokens"), not an amount stated
+        named = next((s for s, _, _ in after if s in words), None)
+        if named is None:
+            continue
+        number = float(match.group(1).replace(",", "")) * _MAGNITUDE[match.group(2).lower()]
+        topic = Topic(f"amount:{named}", f"the {words[named]}")
+        yield _Claim(topic, f"{number:g}", match.group().strip(" -"), candidate)
+
+
+def _yes_no_claims(words: dict[str, str], candidate: Candidate, tokens: Tokens) -> Iterator[_Claim]:
+    text = candidate.sentence.text
+    for word_stem, word in words.items():
+        if word_stem not in OPPOSITES:
+            continue  # a yes/no property has an opposite ("open", "supported")
+        said = _polarity(word_stem, text, tokens)
+        if said:
+            value, label = said
+            yield _Claim(Topic(f"yes-no:{word_stem}", f"“{word}”"), value, label, candidate)
+
+
+def _polarity(word_stem: str, text: str, tokens: Tokens) -> tuple[str, str] | None:
+    """("no", label) when the text denies the word, ("yes", label) when it affirms it."""
+    affirmed = None
+    for i, (s, _, end) in enumerate(tokens):
+        if s == word_stem:
+            cue = _negation_before(i, text, tokens)
+            if cue is not None:
+                return "no", text[tokens[cue][1] : end]
+            affirmed = affirmed or _with_next(i, text, tokens)
+        elif s in OPPOSITES.get(word_stem, ()) and _negation_before(i, text, tokens) is None:
+            return "no", _with_next(i, text, tokens)
+    return ("yes", affirmed) if affirmed else None
+
+
+def _negation_before(i: int, text: str, tokens: Tokens) -> int | None:
+    """The index of a negation in the same clause before token i, within twelve words."""
+    for j in range(i - 1, max(-1, i - 13), -1):
+        if _CLAUSE_END.search(text[tokens[j][2] : tokens[j + 1][1]]):
+            return None
+        if _NEGATION.match(text[tokens[j][1] : tokens[j][2]]):
+            return j
+    return None
+
+
+def _with_next(i: int, text: str, tokens: Tokens) -> str:
+    """The word at token i, and the next one when it is a plain word close by."""
+    start, end = tokens[i][1], tokens[i][2]
+    if i + 1 < len(tokens):
+        following = text[tokens[i + 1][1] : tokens[i + 1][2]]
+        gap = text[end : tokens[i + 1][1]]
+        plain = following.isalpha() and following.lower() not in STOPWORDS
+        if gap in (" ", "-") and plain and not _CLAUSE_END.search(following):
+            end = tokens[i + 1][2]
+    return text[start:end]
+
+
+def _alternative_claims(question: str, candidate: Candidate, tokens: Tokens) -> Iterator[_Claim]:
+    match = _ALTERNATIVE.search(question)
+    if not match:
+        return
+    first, second = (match.group(1).lower(), match.group(2).lower())
+    if first in STOPWORDS or second in STOPWORDS:
+        return
+    text = candidate.sentence.text
+    said = {alt: _polarity(stem(alt), text, tokens) for alt in (first, second)}
+    yes = [alt for alt in (first, second) if said[alt] and said[alt][0] == "yes"]  # type: ignore[index]
+    no = [alt for alt in (first, second) if said[alt] and said[alt][0] == "no"]  # type: ignore[index]
+    topic = Topic(f"either:{stem(first)}:{stem(second)}", f"{first} or {second}")
+    if len(yes) == 1:
+        yield _Claim(topic, yes[0], yes[0], candidate)
+    elif not yes and len(no) == 1:
+        other = second if no[0] == first else first
+        yield _Claim(topic, other, other, candidate)
+
+
+def _restriction_claims(words: dict[str, str], candidate: Candidate) -> Iterator[_Claim]:
+    text = candidate.sentence.text
+    for match in _ONLY.finditer(text):
+        word = match.group(1).lower()
+        if word in STOPWORDS:
+            continue
+        topic = Topic(f"only:{stem(word)}", f"whether only {word}")
+        yield _Claim(topic, "only", match.group(), candidate)
+    for word in words.values():
+        joined = re.search(_JOINED.format(w=re.escape(word)), text, re.IGNORECASE)
+        other = joined and (joined.group(1) or joined.group(2))
+        if joined and other and other.lower() not in STOPWORDS and "only" not in joined.group():
+            for restricted in (word, other.lower()):
+                topic = Topic(f"only:{stem(restricted)}", f"whether only {restricted}")
+                yield _Claim(topic, "more", joined.group(), candidate)
+
+
+def _sides(claims: list[_Claim]) -> tuple[Side, ...]:
+    """The claims grouped by value (dates agreeing as far as both go are one), most reliable
+    side first."""
+    groups: list[list[_Claim]] = []
+    for claim in sorted(claims, key=lambda c: reliability(c.candidate)):
+        group = next((g for g in groups if _same(g[0].value, claim.value)), None)
+        if group is None:
+            groups.append([claim])
+        elif all(c.candidate is not claim.candidate for c in group):
+            group.append(claim)
+    # A unit on two sides contradicts itself (a glossary, a comparison): it decides nothing.
+    both = {
+        id(c.candidate)
+        for g in groups
+        for c in g
+        if sum(c.candidate is d.candidate for h in groups for d in h) > 1
+    }
+    groups = [[c for c in g if id(c.candidate) not in both] for g in groups]
+    return tuple(
+        Side(group[0].label, tuple(c.candidate for c in group)) for group in groups if group
+    )
+
+
+def _same(a: str, b: str) -> bool:
+    return a == b or (len(a) != len(b) and (a.startswith(b) or b.startswith(a)) and "-" in a)
 
 
 def _about(candidate: Candidate, asked: frozenset[Model], known: Families) -> bool:
@@ -165,7 +410,7 @@ def _about(candidate: Candidate, asked: frozenset[Model], known: Families) -> bo
 
 
 def _resolved(named: frozenset[Model], context: frozenset[Model]) -> frozenset[Model]:
-    """A mention without version ("mistral-medium") takes the version its page is about."""
+    """A mention without version ("orca-pro") takes the version its page is about."""
     resolved: set[Model] = set()
     for family, version in named:
         page = {m for m in context if m[0] == family and m[1]}

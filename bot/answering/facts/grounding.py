@@ -102,7 +102,12 @@ _QUESTION_WORD = re.compile(
     r"d[oó]nde|cu[aá]l\w*)\b",
     re.IGNORECASE,
 )
-_ASKING_SENTENCE = re.compile(r"[^.?!]*\?")
+_ASKING_SENTENCE = re.compile(r"(?:[^.?!]|\.(?=\d))*\?")  # "3.1" ends no sentence
+
+
+def asking_sentences(question: str) -> list[str]:
+    """The sentences of a question that ask (end in "?"); the whole question if none does."""
+    return [s.strip() for s in _ASKING_SENTENCE.findall(question)] or [question.strip()]
 
 
 def polar(question: str) -> bool:
