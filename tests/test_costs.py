@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import pytest
 
 from bot.answering.engine import Engine
+from bot.answering.facts import costs
 from bot.answering.facts.costs import volumes
+from bot.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -58,3 +63,79 @@ def test_each_direction_gets_its_own_price_from_a_combined_sentence(engine: Engi
     assert "120,000,000 tokens / 1,000,000 × USD 0.40 [" in answer.answer
     assert "25,000,000 tokens / 1,000,000 × USD 2.00 [" in answer.answer
     assert "**USD 98.00**" in answer.answer
+
+
+PLANS_MD = """# Orca plans
+
+The Orca Pro 3 support plan costs EUR 4,200 per month.
+
+Dedicated hosting for Orca Pro 3 is billed at $1.70/hour.
+
+Orca Pro 3 seats are EUR 30 per seat per month.
+"""
+
+
+@pytest.fixture(scope="module")
+def orca(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """An invented vendor's plans, priced per month, per hour and per seat per month."""
+    root = tmp_path_factory.mktemp("orca-plans")
+    (root / "docs").mkdir()
+    (root / "docs" / "plans.md").write_text(PLANS_MD, encoding="utf-8")
+    settings = Settings(data_dir=root / "data", corpus_dir=root / "docs", backend="extractive")
+    return Engine.open(settings)
+
+
+@pytest.mark.parametrize(
+    ("question", "formula", "price"),
+    [
+        (
+            "What would 25 seats for 12 months cost on Orca Pro 3?",
+            "25 seats × 12 months × EUR 30.00 per seat per month [1] = **EUR 9,000.00**",
+            "EUR 30 per seat per month",
+        ),
+        (
+            "What would a 90-day pilot of dedicated hosting cost on Orca Pro 3?",
+            "90 days × 24 hours/day × USD 1.70 per hour [1] = **USD 3,672.00**",
+            "$1.70/hour",
+        ),
+        (
+            "How much would the Orca Pro 3 support plan cost us over 6 months?",
+            "6 months × EUR 4,200.00 per month [1] = **EUR 25,200.00**",
+            "EUR 4,200 per month",
+        ),
+    ],
+)
+def test_prices_per_seat_hour_and_month_are_estimated(
+    orca: Engine, question: str, formula: str, price: str
+) -> None:
+    answer = orca.ask(question)
+    assert answer.grounded
+    assert formula in answer.answer
+    (priced,) = [c for c in answer.citations if c.n == 1]
+    assert price in priced.quote, "the cited sentence gives the price used"
+
+
+@pytest.mark.parametrize(
+    ("written", "currency", "amount"),
+    [
+        ("EUR 4,200 per month", "EUR", "4200"),
+        ("4.200 € per month", "EUR", "4200"),
+        ("$0.40 per hour", "USD", "0.40"),
+        ("USD 2 per seat", "USD", "2"),
+        ("12 dollars a day", "USD", "12"),
+    ],
+)
+def test_money_with_the_currency_before_or_after(written: str, currency: str, amount: str) -> None:
+    match = re.search(costs._AMOUNT, written, re.IGNORECASE)
+    assert match is not None
+    assert costs._money(match) == (currency, Decimal(amount))
+
+
+def test_units_of_time_convert_and_other_units_must_match() -> None:
+    assert costs.quantities("a 90-day pilot with 25 seats") == [
+        costs.Quantity(Decimal(90), "day"),
+        costs.Quantity(Decimal(25), "seat"),
+    ]
+    assert costs.quantities("Orca Pro 3 for 2 weeks", frozenset({"pro"})) == [
+        costs.Quantity(Decimal(2), "week")
+    ]

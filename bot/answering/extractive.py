@@ -27,7 +27,15 @@ from bot.answering.compose import (
     with_siblings,
 )
 from bot.answering.facts.conflicts import find_conflicts, reliability
-from bot.answering.facts.costs import estimate, prices, volumes
+from bot.answering.facts.costs import (
+    UnitLine,
+    estimate,
+    prices,
+    quantities,
+    unit_estimate,
+    unit_prices,
+    volumes,
+)
 from bot.answering.facts.entities import (
     Families,
     mentions_family,
@@ -54,6 +62,7 @@ from bot.answering.sections import (
     estimate_section,
     not_answered,
     status_section,
+    unit_estimate_section,
 )
 from index.language import guess_language
 
@@ -223,6 +232,10 @@ class ExtractiveAnswerer:
                     "for the model asked about."
                 )
             lead.append(estimate_section(lines, cited, language))
+        elif any(need.kind == "price" for need in needs(question)):
+            line = self._unit_estimate(question, about, known)
+            if line:
+                lead.append(unit_estimate_section(line, cited, language))
         happened = events(about[:EVENT_UNITS]) if ASKS_AVAILABILITY.search(question) else []
         if happened:
             current = replacements(retrieval.candidates, asked, known)
@@ -233,6 +246,20 @@ class ExtractiveAnswerer:
             tail.append(text)
             conflicts.append(conflict)
         return Supplements(tuple(lead), tuple(tail), tuple(conflicts))
+
+    @staticmethod
+    def _unit_estimate(question: str, about: list[Candidate], known: Families) -> UnitLine | None:
+        """An estimate from a price per hour, month, seat… and the question's quantities; the
+        prices whose sentence shares the most of the question's words are tried first."""
+        wanted = quantities(question, known)
+        if not wanted:
+            return None
+        asked = set(terms(question))
+        by_overlap = sorted(
+            sorted(about, key=reliability),
+            key=lambda c: -len(asked & set(terms(c.sentence.text))),
+        )
+        return unit_estimate(wanted, unit_prices(by_overlap))
 
     def _not_answered(self, question: str, language: str, notices: tuple[str, ...]) -> Answer:
         return not_answered(question, language, BACKEND, self.model, notices)

@@ -8,10 +8,11 @@ the availability status as of today, and the sources' disagreements.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from bot.answering.answers import Answer, Citation, Claim, Conflict
 from bot.answering.facts.conflicts import FoundConflict
-from bot.answering.facts.costs import Line, money
+from bot.answering.facts.costs import HOURS, Line, UnitLine, money
 from bot.answering.facts.timeline import Event, Replacement
 from bot.answering.retrieval import Candidate
 
@@ -99,6 +100,31 @@ def estimate_section(lines: list[Line], cited: Citations, language: str) -> str:
         added = " + ".join(money(line.price.currency, line.amount) for line in lines)
         rows.append(f"- total: {added} = **{money(currencies.pop(), total)}**")
     return "\n".join(rows)
+
+
+def unit_estimate_section(line: UnitLine, cited: Citations, language: str) -> str:
+    """ "- 90 days × 24 hours/day × USD 1.70 per hour [1] = **USD 3,672.00**"."""
+    price = line.price
+    factors = []
+    for quantity, factor in line.quantities:
+        written = f"{quantity.number.normalize():,f} {_plural(quantity.unit, quantity.number)}"
+        if factor != 1:
+            target = next(u for u in price.units if u in HOURS)
+            written += f" × {factor:.4g} {_plural(target, factor)}/{quantity.unit}"
+        factors.append(written)
+    rate = f"{money(price.currency, price.amount)} per {' per '.join(price.units)}"
+    n = cited.add(price.candidate)
+    total = money(price.currency, line.amount)
+    return "\n".join(
+        [
+            ESTIMATE.get(language, ESTIMATE["en"]),
+            f"- {' × '.join(factors)} × {rate} [{n}] = **{total}**",
+        ]
+    )
+
+
+def _plural(unit: str, number: Decimal) -> str:
+    return unit if number == 1 else f"{unit}s"
 
 
 STATUS = {

@@ -1,9 +1,16 @@
 """Cost estimates from the prices the sources give, with the formula shown.
 
-"What would 10 million input and 2 million output tokens cost on Medium 3?" is answered by
+"What would 10 million input and 2 million output tokens cost on Pro 3?" is answered by
 reading the volumes from the question, the per-million-token prices from sentences about that
-model, and computing volume / 1,000,000 × price for each direction. Amounts are exact
-decimals and keep their currency. Without a price for a direction asked, there is no estimate.
+model, and computing volume / 1,000,000 × price for each direction. Without a price for a
+direction asked, there is no estimate.
+
+Prices per any other unit a document uses ("$1.70/hour hosting fee", "EUR 30 per seat per
+month", "4.200 € per month") are estimated the same way from the question's quantities of
+those units ("25 seats for 12 months", "a 90-day pilot"); units of time convert into each
+other (`HOURS`: a day is 24 hours, a month 730, the cloud providers' convention), and the
+conversion is shown. Amounts are exact decimals and keep their currency, written before or
+after the number ("$0.40", "USD 2", "EUR 4,200", "4.200 €").
 """
 
 from __future__ import annotations
@@ -80,8 +87,13 @@ _WORD = re.compile(r"\d+(?:[.,]\d+)*(?:[kKmMbB]n?)?|[^\W\d_]+(?:-[^\W\d_]+)?")
 _QUANTITY = re.compile(r"(\d{1,3}(?:([.,])\d{3})(?:\2\d{3})+|\d+(?:[.,]\d+)?)([kKmMbB]n?)?$")
 LOOK_BACK = 6  # words between a volume and the direction it belongs to
 
-_CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP"}
-_AMOUNT = r"(?P<cur>[$€£])\s?(?P<amount>\d+(?:\.\d+)?)"
+_CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "dollar": "USD", "dollars": "USD"}
+_CURRENCY |= {"euro": "EUR", "euros": "EUR"}
+_NUMERAL = r"\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?"
+_AMOUNT = (
+    rf"(?:(?P<cur>[$€£]|\b(?:USD|EUR|GBP|CHF)\b)\s?(?P<amount>{_NUMERAL})"
+    rf"|(?P<amount_b>{_NUMERAL})\s?(?P<cur_b>[€£]|(?:USD|EUR|GBP|CHF|dollars?|euros?)\b))"
+)
 _PER_MILLION = r"per (?:1M|1 ?million|million|1,000,000)"
 _PRICE_PATTERNS = (
     # "**Input:** $0.4 per million tokens", "| Output | $8.10 per 1M tokens |": a label, then
@@ -178,15 +190,18 @@ def prices(candidates: list[Candidate]) -> dict[str, list[Price]]:
     for candidate in candidates:
         for pattern in _PRICE_PATTERNS:
             for match in pattern.finditer(candidate.sentence.text):
+                currency, amount = _money(match)
                 found[match.group("dir").lower()].append(
-                    Price(
-                        match.group("dir").lower(),
-                        _CURRENCY[match.group("cur")],
-                        Decimal(match.group("amount")),
-                        candidate,
-                    )
+                    Price(match.group("dir").lower(), currency, amount, candidate)
                 )
     return found
+
+
+def _money(match: re.Match[str]) -> tuple[str, Decimal]:
+    """(currency code, amount) of a match of `_AMOUNT`."""
+    symbol = match.group("cur") or match.group("cur_b")
+    currency = _CURRENCY.get(symbol.lower(), _CURRENCY.get(symbol, symbol.upper()))
+    return currency, _decimal(match.group("amount") or match.group("amount_b"))
 
 
 def estimate(wanted: dict[str, int], available: dict[str, list[Price]]) -> list[Line] | None:
@@ -202,3 +217,117 @@ def estimate(wanted: dict[str, int], available: dict[str, list[Price]]) -> list[
 
 def money(currency: str, amount: Decimal) -> str:
     return f"{currency} {amount:,.2f}"
+
+
+# Hours in each unit of time; quantities and prices in different units of time convert.
+HOURS = {
+    "minute": Decimal(1) / Decimal(60),
+    "hour": Decimal(1),
+    "day": Decimal(24),
+    "week": Decimal(168),
+    "month": Decimal(730),
+    "year": Decimal(8760),
+}
+_UNIT_NAMES = {"h": "hour", "hr": "hour", "min": "minute", "mo": "month", "yr": "year"}
+_UNIT_NAMES |= {"daily": "day", "hourly": "hour", "monthly": "month", "yearly": "year"}
+_UNIT_NAMES |= {"annual": "year", "annually": "year", "weekly": "week"}
+_PER_UNIT = re.compile(r"\s*(?:/|\bper\b|\ba\b|\ban\b|\beach\b)\s*([A-Za-z]+)")
+_QUANTITY_OF = re.compile(
+    r"(?<![\w.,$€£])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s?(k|thousand|m|million)\b)?"
+    r"[\s-]*([A-Za-z]+)",
+    re.IGNORECASE,
+)
+_TOKEN_UNITS = frozenset(("token", "tokens", "million", "m", "1m", "k", "thousand", "mtok"))
+
+
+def unit_of(word: str) -> str:
+    """A unit word in one form: "Hours", "hrs", "hourly" -> "hour"; "seats" -> "seat"."""
+    lower = word.lower()
+    lower = _UNIT_NAMES.get(lower, lower)
+    if lower.endswith("s") and not lower.endswith("ss") and len(lower) > 3:
+        lower = lower[:-1]
+    return _UNIT_NAMES.get(lower, lower)
+
+
+@dataclass(frozen=True)
+class UnitPrice:
+    """A price per one of each unit: EUR 30 per seat per month is (EUR, 30, (seat, month))."""
+
+    currency: str
+    amount: Decimal
+    units: tuple[str, ...]
+    candidate: Candidate
+
+
+@dataclass(frozen=True)
+class Quantity:
+    number: Decimal
+    unit: str  # as `unit_of` writes it
+
+
+@dataclass(frozen=True)
+class UnitLine:
+    """One priced item: each quantity with the factor that converts it into the price's unit
+    (24 for days priced per hour, 1 for the same unit)."""
+
+    price: UnitPrice
+    quantities: tuple[tuple[Quantity, Decimal], ...]
+
+    @property
+    def amount(self) -> Decimal:
+        total = self.price.amount
+        for quantity, factor in self.quantities:
+            total *= quantity.number * factor
+        return total.quantize(Decimal("0.01"))
+
+
+def unit_prices(candidates: list[Candidate]) -> list[UnitPrice]:
+    """Prices per a unit other than tokens, in the order of the candidates given."""
+    found = []
+    amount = re.compile(_AMOUNT, re.IGNORECASE)
+    for candidate in candidates:
+        text = candidate.sentence.text
+        for match in amount.finditer(text):
+            units, end = [], match.end()
+            while len(units) < 2:
+                per = _PER_UNIT.match(text, end)
+                if not per:
+                    break
+                units.append(unit_of(per.group(1)))
+                end = per.end()
+            if units and not set(units) & _TOKEN_UNITS:
+                currency, value = _money(match)
+                found.append(UnitPrice(currency, value, tuple(units), candidate))
+    return found
+
+
+def quantities(question: str, known: frozenset[str] = frozenset()) -> list[Quantity]:
+    """The question's quantities with their unit ("25 seats", "a 90-day pilot"), not counting
+    a version after a product family's name nor money."""
+    found = []
+    for match in _QUANTITY_OF.finditer(question):
+        before = question[: match.start()].split()
+        if before and before[-1].lower() in known:
+            continue
+        number = _decimal(match.group(1)) * _MULTIPLIERS.get((match.group(2) or "").lower(), 1)
+        found.append(Quantity(number, unit_of(match.group(3))))
+    return found
+
+
+def unit_estimate(wanted: list[Quantity], available: list[UnitPrice]) -> UnitLine | None:
+    """The first price whose every unit the question gives a quantity of (a unit of time in
+    any unit of time), with those quantities; None if no price fits."""
+    for price in available:
+        left, used = list(wanted), []
+        for unit in price.units:
+            match = next((q for q in left if q.unit == unit), None) or next(
+                (q for q in left if q.unit in HOURS and unit in HOURS), None
+            )
+            if match is None:
+                break
+            left.remove(match)
+            factor = HOURS[match.unit] / HOURS[unit] if match.unit != unit else Decimal(1)
+            used.append((match, factor))
+        else:
+            return UnitLine(price, tuple(used))
+    return None
