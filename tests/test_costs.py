@@ -72,6 +72,10 @@ The Orca Pro 3 support plan costs EUR 4,200 per month.
 Dedicated hosting for Orca Pro 3 is billed at $1.70/hour.
 
 Orca Pro 3 seats are EUR 30 per seat per month.
+
+Orca Pro 3 costs $0.40 per million input tokens and $2.00 per million output tokens.
+
+Deployments in a sovereign region carry a 10% upcharge.
 """
 
 
@@ -113,6 +117,18 @@ def test_prices_per_seat_hour_and_month_are_estimated(
     assert formula in answer.answer
     (priced,) = [c for c in answer.citations if c.n == 1]
     assert price in priced.quote, "the cited sentence gives the price used"
+
+
+def test_a_surcharge_applies_when_the_question_brings_its_condition(orca: Engine) -> None:
+    asked = "What would 10 million input and 2 million output tokens cost on Orca Pro 3"
+    plain, sovereign = orca.ask(f"{asked}?"), orca.ask(f"{asked} in a sovereign region?")
+    assert "= **USD 8.00**" in plain.answer and "upcharge" not in plain.answer
+    row = re.search(
+        r"- with the 10% upcharge \[(\d)\]: USD 8.00 × 1.10 = \*\*USD 8.80\*\*", sovereign.answer
+    )
+    assert row, sovereign.answer
+    (cited,) = [c for c in sovereign.citations if c.n == int(row.group(1))]
+    assert cited.quote == "Deployments in a sovereign region carry a 10% upcharge."
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from datetime import date
 import numpy as np
 
 from bot.answering.answers import Answer, Conflict
-from bot.answering.attributes import asked_but_unmentioned
+from bot.answering.attributes import asked_but_unmentioned, specific_words
 from bot.answering.calibration import off_subject
 from bot.answering.compose import (
     MAX_ANSWER_CHARS,
@@ -32,6 +32,7 @@ from bot.answering.facts.costs import (
     estimate,
     prices,
     quantities,
+    surcharge,
     unit_estimate,
     unit_prices,
     volumes,
@@ -53,7 +54,7 @@ from bot.answering.facts.grounding import (
 )
 from bot.answering.facts.timeline import ASKS as ASKS_AVAILABILITY
 from bot.answering.facts.timeline import events, replacements
-from bot.answering.keywords import query_terms, terms
+from bot.answering.keywords import query_terms, stem, terms
 from bot.answering.retrieval import Candidate, HybridRetriever, Retrieval
 from bot.answering.sections import (
     FRAMING,
@@ -221,6 +222,10 @@ class ExtractiveAnswerer:
         known = self._retriever.families
         asked = with_aliases(models_named(question, known), self._retriever.aliases)
         about = [s.candidate for s in ranked if about_exactly(s.candidate, asked, known)]
+        # a surcharge is often written of a kind of deployment, naming no model
+        general = [
+            c for c in retrieval.candidates if not names_other_model(asked, c.sentence.text, known)
+        ]
         lead: list[str] = []
         wanted = volumes(question, known)
         if wanted:
@@ -231,11 +236,15 @@ class ExtractiveAnswerer:
                     unpriced=f"No source gives the {missing} price needed for an estimate "
                     "for the model asked about."
                 )
-            lead.append(estimate_section(lines, cited, language))
+            extra = surcharge(
+                _conditions(question), general, [line.price.candidate for line in lines]
+            )
+            lead.append(estimate_section(lines, cited, language, extra))
         elif any(need.kind == "price" for need in needs(question)):
             line = self._unit_estimate(question, about, known)
             if line:
-                lead.append(unit_estimate_section(line, cited, language))
+                extra = surcharge(_conditions(question), general, [line.price.candidate])
+                lead.append(unit_estimate_section(line, cited, language, extra))
         happened = events(about[:EVENT_UNITS]) if ASKS_AVAILABILITY.search(question) else []
         if happened:
             current = replacements(retrieval.candidates, asked, known)
@@ -304,6 +313,11 @@ class ExtractiveAnswerer:
             scored.append(Scored(candidate, score, float(similarity)))
         scored.sort(key=lambda s: (-s.score, s.candidate.rank, s.candidate.sentence.start))
         return scored
+
+
+def _conditions(question: str) -> set[str]:
+    """The keyword terms of the question's specific words: what may bring in a surcharge."""
+    return {stem(word) for word in specific_words(question)}
 
 
 def _unmet(need: Need, question: str, known: Families) -> str:

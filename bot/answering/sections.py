@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from bot.answering.answers import Answer, Citation, Claim, Conflict
 from bot.answering.facts.conflicts import FoundConflict
-from bot.answering.facts.costs import HOURS, Line, UnitLine, money
+from bot.answering.facts.costs import HOURS, Line, Surcharge, UnitLine, money
 from bot.answering.facts.timeline import Event, Replacement
 from bot.answering.retrieval import Candidate
 
@@ -85,7 +85,9 @@ class Citations:
         return tuple(self._citations)
 
 
-def estimate_section(lines: list[Line], cited: Citations, language: str) -> str:
+def estimate_section(
+    lines: list[Line], cited: Citations, language: str, extra: Surcharge | None = None
+) -> str:
     rows = [ESTIMATE.get(language, ESTIMATE["en"])]
     for line in lines:
         n = cited.add(line.price.candidate)
@@ -95,14 +97,28 @@ def estimate_section(lines: list[Line], cited: Citations, language: str) -> str:
             f"{money(line.price.currency, line.amount)}"
         )
     currencies = {line.price.currency for line in lines}
+    total = sum((line.amount for line in lines), start=lines[0].amount * 0)
     if len(lines) > 1 and len(currencies) == 1:
-        total = sum((line.amount for line in lines), start=lines[0].amount * 0)
         added = " + ".join(money(line.price.currency, line.amount) for line in lines)
-        rows.append(f"- total: {added} = **{money(currencies.pop(), total)}**")
+        rows.append(f"- total: {added} = **{money(lines[0].price.currency, total)}**")
+    if extra and len(currencies) == 1:
+        rows.append(_surcharge_row(total, lines[0].price.currency, extra, cited))
     return "\n".join(rows)
 
 
-def unit_estimate_section(line: UnitLine, cited: Citations, language: str) -> str:
+def _surcharge_row(total: Decimal, currency: str, extra: Surcharge, cited: Citations) -> str:
+    """ "- with the 10% upcharge [3]: USD 8.00 × 1.10 = **USD 8.80**"."""
+    n = cited.add(extra.candidate)
+    charged = (total * extra.factor).quantize(Decimal("0.01"))
+    return (
+        f"- with the {extra.written} [{n}]: {money(currency, total)} × {extra.factor:.2f} = "
+        f"**{money(currency, charged)}**"
+    )
+
+
+def unit_estimate_section(
+    line: UnitLine, cited: Citations, language: str, extra: Surcharge | None = None
+) -> str:
     """ "- 90 days × 24 hours/day × USD 1.70 per hour [1] = **USD 3,672.00**"."""
     price = line.price
     factors = []
@@ -115,12 +131,11 @@ def unit_estimate_section(line: UnitLine, cited: Citations, language: str) -> st
     rate = f"{money(price.currency, price.amount)} per {' per '.join(price.units)}"
     n = cited.add(price.candidate)
     total = money(price.currency, line.amount)
-    return "\n".join(
-        [
-            ESTIMATE.get(language, ESTIMATE["en"]),
-            f"- {' × '.join(factors)} × {rate} [{n}] = **{total}**",
-        ]
-    )
+    rows = [ESTIMATE.get(language, ESTIMATE["en"])]
+    rows.append(f"- {' × '.join(factors)} × {rate} [{n}] = **{total}**")
+    if extra:
+        rows.append(_surcharge_row(line.amount, price.currency, extra, cited))
+    return "\n".join(rows)
 
 
 def _plural(unit: str, number: Decimal) -> str:

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from bot.answering.keywords import terms
 from bot.answering.retrieval import Candidate
 
 _NUMBER_WORDS = {
@@ -288,7 +289,8 @@ def unit_prices(candidates: list[Candidate]) -> list[UnitPrice]:
     for candidate in candidates:
         text = candidate.sentence.text
         for match in amount.finditer(text):
-            units, end = [], match.end()
+            units: list[str] = []
+            end = match.end()
             while len(units) < 2:
                 per = _PER_UNIT.match(text, end)
                 if not per:
@@ -330,4 +332,40 @@ def unit_estimate(wanted: list[Quantity], available: list[UnitPrice]) -> UnitLin
             used.append((match, factor))
         else:
             return UnitLine(price, tuple(used))
+    return None
+
+
+_SURCHARGE = re.compile(
+    r"(?P<times>\d+(?:\.\d+)?)\s?[×x](?![\w])"
+    r"|(?P<percent>\d+(?:\.\d+)?)\s?%\s+(?:upcharge|surcharge|premium|uplift|mark-?up)"
+    r"|(?:upcharge|surcharge|premium|uplift|mark-?up)\s+of\s+(?P<percent_b>\d+(?:\.\d+)?)\s?%",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Surcharge:
+    factor: Decimal  # 1.10 for "a 10% upcharge" or "1.1×"
+    written: str  # "10% upcharge", "1.1×"
+    candidate: Candidate
+
+
+def surcharge(
+    question_terms: set[str], candidates: list[Candidate], priced: list[Candidate]
+) -> Surcharge | None:
+    """A surcharge ("1.1×", "a 10% upcharge") the question's own condition brings in: its
+    sentence shares a word with the question that the sentences giving the prices lack
+    ("Regional deployments carry a 10% upcharge" for a question about a regional deployment)."""
+    plain = set().union(*(terms(c.sentence.text) for c in priced)) if priced else set()
+    for candidate in candidates:
+        text = candidate.sentence.text
+        match = _SURCHARGE.search(text)
+        if not match or not (question_terms & set(terms(text))) - plain:
+            continue
+        if match.group("times"):
+            factor = Decimal(match.group("times"))
+        else:
+            factor = 1 + Decimal(match.group("percent") or match.group("percent_b")) / 100
+        if 1 < factor <= 10:
+            return Surcharge(factor, match.group().strip(), candidate)
     return None
