@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from index.documents import Document
 
-SPLITTER_SIGNATURE = "units-v1"
+SPLITTER_SIGNATURE = "units-v2"
 MIN_SENTENCE_CHARS = 12
 MAX_QUOTE_CHARS = 600  # a sentence or list item
 MAX_ROW_CHARS = 1200  # a table row is read whole or not at all when it fits
@@ -60,8 +60,11 @@ _MARKUP = re.compile(
     r")$",
     re.IGNORECASE,
 )
-# A cell that holds a value (a number, a date, an amount): a row with one is not a header.
-_VALUE_CELL = re.compile(r"\|\s*(?:[$€£]|[A-Z]{3}\s)?\s*\d")
+# A cell that holds a value (an amount, a decimal number): a row with one is not a header,
+# while a header may name years ("| Model | 2024 | 2025 |").
+_VALUE_CELL = re.compile(r"\|\s*(?:(?:[$€£]|[A-Z]{3}\s)\s*\d|\d+[.,]\d)")
+# A setext heading's underline: "=====" makes level 1, "-----" level 2.
+_UNDERLINE = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
 _TERMINAL = re.compile(r"[.!?:;]['\"”’)*_`]*\s*$")
 _SHORT_ABBREVIATION = re.compile(r"(?:^|[\s(.])(?:[A-Za-z]|[A-Z][a-z])\.\s*$")
 _ABBREVIATION_END = re.compile(r"\b[a-z]{3,6}\.\s*$")
@@ -127,6 +130,8 @@ class _Reader:
         self.last_prose: tuple[int, int] | None = None  # the lead-in of a list below
         self.list_lead: tuple[int, int] | None = None
         self.item: list[tuple[int, int]] = []  # spans of the open list item's lines
+        self.last_item: tuple[int, int] | None = None  # the list's last closed item
+        self.levels: list[tuple[int, tuple[int, int]]] = []  # (indent, lead-in) of open levels
 
     @property
     def heading(self) -> str:
@@ -149,6 +154,16 @@ class _Reader:
                 in_fence = not in_fence
                 continue
             if in_fence:
+                continue
+            following = self.text[slice(*lines[index])] if index < len(lines) else ""
+            if self._setext(start, end, line, following):
+                index += 1
+                continue
+            outer_pipes_left_out = "|" in line and "|" in following and not self.in_table
+            if outer_pipes_left_out and _TABLE_SEPARATOR.match(following):
+                self._close_paragraph()
+                self._close_item()
+                self._row(start, end, line)
                 continue
             self._line(start, end, line)
         self._close_all()
@@ -181,21 +196,37 @@ class _Reader:
         bullet = _BULLET.match(line)
         if bullet:
             self._close_paragraph()
+            parent = self.item_span()
             self._close_item()
-            if self.list_lead is None:
-                self.list_lead = self.last_prose or (-1, -1)
+            self._enter_level(len(bullet.group(1).expandtabs(4)), parent)
             self.item = [(start + bullet.end(), end)]
             return
         if self.item and line[:1].isspace():  # an item's continuation line
             self.item.append((start + len(line) - len(line.lstrip()), end))
             return
         self._close_item()
-        self.list_lead = None
+        self.list_lead = self.last_item = None
         leader = _QUOTE_LEADER.match(line)
         offset = leader.end() if leader else len(line) - len(line.lstrip())
         if leader and _MARKUP.match(line[offset:]):
             return
         self.paragraph.append((start + offset, end))
+
+    def _setext(self, start: int, end: int, line: str, following: str) -> bool:
+        """A line underlined with "=" or "-" that opens a paragraph is a heading."""
+        underline = _UNDERLINE.match(following)
+        if not underline or self.paragraph or self.in_table or not line.strip():
+            return False
+        if _BULLET.match(line) or _HEADING.match(line) or _MARKUP.match(line) or "|" in line:
+            return False
+        if self.item and line[:1].isspace():
+            return False
+        self._close_all()
+        level = 1 if underline.group(1).startswith("=") else 2
+        self.path = [(lv, h) for lv, h in self.path if lv < level]
+        self.path.append((level, _plain(line.strip())))
+        self.last_prose = None
+        return True
 
     def _row(self, start: int, end: int, line: str) -> None:
         """A table line. The first row is the header only when a separator row follows it
@@ -239,12 +270,29 @@ class _Reader:
         self._close_paragraph()
         self._close_item()
         self._close_table()
-        self.list_lead = None
+        self.list_lead = self.last_item = None
+
+    def item_span(self) -> tuple[int, int] | None:
+        """The open list item's span, from its first line to its last."""
+        return (self.item[0][0], self.item[-1][1]) if self.item else self.last_item
+
+    def _enter_level(self, indent: int, parent: tuple[int, int] | None) -> None:
+        """The lead-in of an item at this indent: the list's lead-in at the first level, the
+        item above it for an item indented under it."""
+        if self.list_lead is None:
+            self.levels = [(indent, self.last_prose or (-1, -1))]
+        else:
+            while len(self.levels) > 1 and self.levels[-1][0] > indent:
+                self.levels.pop()
+            if indent > self.levels[-1][0] and parent is not None:
+                self.levels.append((indent, parent))
+        self.list_lead = self.levels[-1][1]
 
     def _close_item(self) -> None:
         if not self.item:
             return
         spans, self.item = self.item, []
+        self.last_item = _trimmed(self.text, spans[0][0], spans[-1][1])
         lead = self.list_lead or (-1, -1)
         start, end = spans[0][0], spans[-1][1]
         if end - start <= MAX_QUOTE_CHARS:

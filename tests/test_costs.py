@@ -30,6 +30,10 @@ from bot.settings import Settings
         ("1,5 Mio. Eingabe-Tokens", {}),  # not a form we read: no guess
         ("What is the Mistral Medium 3 input price?", {}),  # a version is not a volume
         ("2500 input tokens", {"input": 2500}),
+        (
+            "10 000 000 input tokens and 2 000 000 output tokens",
+            {"input": 10_000_000, "output": 2_000_000},
+        ),
         ("How much do Mistral Medium 3 input tokens cost?", {}),
     ],
 )

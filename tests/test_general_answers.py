@@ -200,3 +200,26 @@ def test_a_document_about_another_vendor_is_answered_next_to_the_corpus(
 def test_a_short_question_in_another_language_is_not_judged_by_english_words() -> None:
     assert guess_language("Wo liegen die Daten?", default="") == ""  # too short to be sure
     assert guess_language("What is the output price of Orca Lite?", default="") == "en"
+
+
+def test_a_list_question_quotes_nested_items_under_their_parent(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "regions.md").write_text(
+        "# Orca regions\n\nThe Orca service runs in these regions:\n"
+        "- Europe\n  - Sweden Central\n  - France Central\n- United States\n  - East US\n\n"
+        "Customer data stays in the region selected at onboarding.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "docs")
+    answer = Engine.open(settings.model_copy(update={"backend": "extractive"})).ask(
+        "Which regions does the Orca service run in?"
+    )
+    lines = [re.sub(r" \[\d+\]$", "", line) for line in answer.answer.splitlines()[2:]]
+    assert lines == [
+        "- The Orca service runs in these regions:",
+        "  - Europe",
+        "    - Sweden Central",
+        "    - France Central",
+        "  - United States",
+        "    - East US",
+    ]

@@ -129,3 +129,27 @@ def test_a_table_without_a_header_row_has_rows_only() -> None:
         (ROW, "| License | Proprietary |", ""),
         (ROW, "| Context | 32K tokens |", ""),
     ]
+
+
+def test_setext_headings_tables_without_outer_pipes_and_nested_items() -> None:
+    text = (
+        "Prices\n======\n\n"
+        "Model | Input | Output\n--- | --- | ---\nOrca Pro | 1.00 | 7.20\n\n"
+        "Regions\n-------\n\n"
+        "The service runs in these regions:\n"
+        "- Europe\n  - Sweden Central\n  - France Central\n- United States\n  - East US\n\n"
+        "| Tier | 2024 | 2025 |\n|---|---|---|\n| Basic | yes | no |\n"
+    )
+    lead = "The service runs in these regions:"
+    assert _units(text) == [
+        (ROW, "Orca Pro | 1.00 | 7.20", "Model | Input | Output"),
+        (SENTENCE, lead, ""),
+        (ITEM, "Europe", lead),
+        (ITEM, "Sweden Central", "Europe"),
+        (ITEM, "France Central", "Europe"),
+        (ITEM, "United States", lead),
+        (ITEM, "East US", "United States"),
+        (ROW, "| Basic | yes | no |", "| Tier | 2024 | 2025 |"),
+    ]
+    headings = [u.heading for u in split_sentences(make_document(text))]
+    assert headings[0] == "Prices" and headings[-1] == "Prices › Regions"

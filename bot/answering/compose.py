@@ -74,22 +74,37 @@ def with_siblings(
             lead_start = sentence.lead_start  # an item: its list
         else:
             lead_start = sentence.start  # a sentence: the list it leads into, if any
-        siblings = sorted(
-            (
-                c
-                for c in candidates
-                if c.sentence.source == sentence.source
-                and c.sentence.kind == "item"
-                and c.sentence.lead_start == lead_start
-            ),
-            key=lambda c: c.sentence.start,
-        )[:MAX_LIST_ITEMS]
+        siblings = _items_under(sentence.source, lead_start, candidates)[:MAX_LIST_ITEMS]
         for unit in [candidate, *siblings] if sentence.kind != "item" else siblings or [candidate]:
             key = (unit.sentence.source, unit.sentence.start)
             if key not in seen:
                 seen.add(key)
                 result.append(unit)
     return result
+
+
+def _items_under(
+    source: str, lead_start: int, candidates: Sequence[Candidate], depth: int = 0
+) -> list[Candidate]:
+    """The items read under the unit at `lead_start`, each followed by the items nested under
+    it (two levels deep), in the document's order."""
+    items = sorted(
+        (
+            c
+            for c in candidates
+            if c.sentence.source == source
+            and c.sentence.kind == "item"
+            and c.sentence.lead_start == lead_start
+        ),
+        key=lambda c: c.sentence.start,
+    )
+    if depth >= 2:
+        return items
+    return [
+        unit
+        for item in items
+        for unit in [item, *_items_under(source, item.sentence.start, candidates, depth + 1)]
+    ]
 
 
 def render(
@@ -112,14 +127,22 @@ def render(
         else:
             by_lead[key] = len(groups)
             groups.append((lead, [unit]))
-    lines = []
+    lines: list[str] = []
+    shown: set[tuple[str, int]] = set()  # leads whose members are already shown under them
+
+    def show(unit: Candidate, depth: int) -> None:
+        lines.append(f"{'  ' * depth}- {quote(unit.sentence.text)} [{cite(unit)}]")
+        key = (unit.sentence.source, unit.sentence.start)
+        if key in by_lead and key not in shown and depth < 3:  # an item with nested items
+            shown.add(key)
+            for member in groups[by_lead[key]][1]:
+                show(member, depth + 1)
+
     for lead, members in groups:
         if lead is None:
-            lines.append(f"- {quote(members[0].sentence.text)} [{cite(members[0])}]")
-            continue
-        lines.append(f"- {quote(lead.sentence.text)} [{cite(lead)}]")
-        for member in members:
-            lines.append(f"  - {quote(member.sentence.text)} [{cite(member)}]")
+            show(members[0], 0)
+        elif (lead.sentence.source, lead.sentence.start) not in shown:
+            show(lead, 0)
     return "\n".join(lines)
 
 

@@ -83,9 +83,14 @@ _DIRECTIONS = {
     "uscita": "output",
     "completion": "output",
 }
-_WORD = re.compile(r"\d+(?:[.,]\d+)*(?:[kKmMbB]n?)?|[^\W\d_]+(?:-[^\W\d_]+)?")
-# "10,000,000" and "10.000.000" (thousands grouped), "2.5", "10M", "1.5bn"
-_QUANTITY = re.compile(r"(\d{1,3}(?:([.,])\d{3})(?:\2\d{3})+|\d+(?:[.,]\d+)?)([kKmMbB]n?)?$")
+_WORD = re.compile(
+    r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,])|\d+(?:[.,]\d+)*(?:[kKmMbB]n?)?"
+    r"|[^\W\d_]+(?:-[^\W\d_]+)?"
+)
+# "10,000,000", "10.000.000" and "10 000 000" (thousands grouped), "2.5", "10M", "1.5bn"
+_QUANTITY = re.compile(
+    r"(\d{1,3}(?:([.,\u0020\u00a0\u202f])\d{3})(?:\2\d{3})*|\d+(?:[.,]\d+)?)([kKmMbB]n?)?$"
+)
 LOOK_BACK = 6  # words between a volume and the direction it belongs to
 
 _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "dollar": "USD", "dollars": "USD"}
@@ -177,6 +182,7 @@ def _decimal(written: str) -> Decimal:
     """A written number: "10,000,000" and "10.000.000" group thousands; a single separator
     followed by three digits groups thousands too ("50,000"), otherwise it is the decimal
     point ("2.5", "0,4")."""
+    written = re.sub(r"[ \u00a0\u202f]", "", written)  # "10 000 000": spaces group thousands
     separators = [ch for ch in written if ch in ".,"]
     if len(separators) > 1 or (
         separators and len(written) - written.rindex(separators[0]) - 1 == 3
