@@ -223,3 +223,21 @@ def test_a_list_question_quotes_nested_items_under_their_parent(tmp_path: Path) 
         "  - United States",
         "    - East US",
     ]
+
+
+def test_products_named_without_a_version_are_told_apart(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "rates.md").write_text(
+        RATES_MD + "\nHarbor Mini was retired on June 30, 2025.\n", encoding="utf-8"
+    )
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        corpus_dir=tmp_path / "docs",
+        backend="extractive",
+        today=date(2026, 1, 1),
+    )
+    engine = Engine.open(settings)
+    assert {"max", "mini"} <= engine.retriever.families
+    answer = engine.ask("Is Harbor Max still available, or was it retired?")
+    assert "retired" not in answer.answer.split("\n\n")[1], "Harbor Mini's retirement"
+    assert "Harbor Mini was retired" in engine.ask("When was Harbor Mini retired?").answer

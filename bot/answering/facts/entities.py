@@ -76,6 +76,7 @@ def family_counts(texts: Iterable[str]) -> FamilyCounts:
     for text in texts:
         for pattern in (_BEFORE_VERSION, _BEFORE_YEAR, _IN_ID):
             seen.update(m.group(1).lower() for m in pattern.finditer(text))
+        seen.update(_named_in_first_column(text))
     if not seen:
         return {}
     capitalised: Counter[str] = Counter()
@@ -84,6 +85,29 @@ def family_counts(texts: Iterable[str]) -> FamilyCounts:
         capitalised.update(w.lower() for w in _CAPITALISED.findall(text) if w.lower() in seen)
         lower.update(w for w in _LOWER.findall(text) if w in seen)
     return {word: (n, capitalised[word], lower[word]) for word, n in seen.items()}
+
+
+_TABLE_LINE = re.compile(r"^\s*\|?([^|\n]*)\|.*$")
+_NAME_CELL = re.compile(r"^[`*_]*([A-Z][a-z]+)(?: [A-Z][a-z]+)? ([A-Z][a-z]+)[`*_]*$")
+
+
+def _named_in_first_column(text: str) -> list[str]:
+    """The last words of the names a table's first column lists as one maker's products
+    ("Harbor Max", "Harbor Mini" -> "max", "mini"): two or more names of capitalised words,
+    without a version, sharing their first word."""
+    found: list[str] = []
+    column: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        cell = _TABLE_LINE.match(line)
+        if cell:
+            column.append(cell.group(1).strip())
+            continue
+        by_maker: dict[str, set[str]] = {}
+        for name in filter(None, map(_NAME_CELL.match, column)):
+            by_maker.setdefault(name.group(1), set()).add(name.group(2).lower())
+        found += [word for words in by_maker.values() if len(words) >= 2 for word in words]
+        column = []
+    return found
 
 
 def families(shares: Iterable[FamilyCounts]) -> Families:
