@@ -33,6 +33,13 @@ PRICE = "What does Mistral Medium 3 cost per million output tokens?"
             "Which clouds offer Mistral Medium 3.1?",
         ),
         ("And for 3.1?", [], "And for 3.1?"),
+        ("Et pour Medium 3.1 ?", [PRICE], PRICE.replace("Medium 3", "Medium 3.1")),
+        ("E per il Large 3?", [PRICE], PRICE.replace("Medium", "Large")),
+        (
+            "What about the context window of Large 2?",
+            [PRICE],
+            "the context window of Large 2?",
+        ),
         (
             "And 3.1?",
             ["And for output?", PRICE],

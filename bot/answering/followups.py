@@ -2,8 +2,9 @@
 
 Offline, an elliptic follow-up is rewritten from the conversation's previous question: a new
 model or version replaces the one asked about before ("What does Mistral Medium 3 cost?" +
-"And for 3.1?" -> "What does Mistral Medium 3.1 cost?"); anything else is read together with
-the previous question. A question that stands on its own is left as it is.
+"And for 3.1?" -> "What does Mistral Medium 3.1 cost?"); one that says what it asks of the new
+model ("What about the context window of Large 2?") is read as it says; anything else is read
+together with the previous question. A question that stands on its own is left as it is.
 """
 
 from __future__ import annotations
@@ -12,13 +13,25 @@ import re
 from collections.abc import Sequence
 
 from bot.answering.facts.entities import Families, models_named, replace_model
+from bot.answering.keywords import terms
 
 # Words that open a follow-up in the five languages.
-_CONNECTOR = re.compile(
-    r"^\s*(?:¿\s*)?(?:and|also|then|what about|how about|and what about|same for|"
-    r"et|et pour|et qu'en est-il|aussi|und|und für|und was ist mit|auch|"
-    r"e|e per|e invece|anche|y|y para|y qué hay de|también)\b(?![.\-'’])[\s,:]*",
+_CONNECTORS = (  # noqa: SIM905 -- one connector per line would take 25 lines
+    "and|also|then|what about|how about|and what about|same for|"
+    "et|et pour|et qu'en est-il|aussi|und|und für|und was ist mit|auch|"
+    "e|e per|e invece|anche|y|y para|y qué hay de|también"
+).split("|")
+_CONNECTOR = re.compile(  # the longest connector first: "et pour", not "et"
+    rf"^\s*(?:¿\s*)?(?:{'|'.join(sorted(_CONNECTORS, key=len, reverse=True))})"
+    r"\b(?![.\-'’])[\s,:]*",
     re.IGNORECASE,
+)
+# Prepositions and articles a follow-up puts around a model's name ("pour", "für", "de la").
+_AROUND_A_NAME = frozenset(
+    (  # noqa: SIM905 -- one word per line would take 30 lines
+        "for pour für fur per para de del della la le el il lo gli les los las der die das den "
+        "du des un una une ein eine"
+    ).split()
 )
 REPLACE_WORDS = 6  # a follow-up this short that names a model asks the same of that model
 _BARE_VERSION = re.compile(r"(?<![\w.])(\d+\.\d+|\d)(?![\w.]*\d)")
@@ -44,6 +57,8 @@ def standalone(question: str, history: Sequence[str], known: Families = frozense
     named = models_named(rest, known)
     if named:
         family, version = sorted(named, key=lambda m: (m[0], m[1] or ""))[0]
+        if _asks_its_own(rest, known):  # "what about the context window of Large 2?"
+            return rest
         replaced = replace_model(previous, family, version, known)
         if replaced and len(rest.split()) <= REPLACE_WORDS:
             return replaced
@@ -55,6 +70,14 @@ def standalone(question: str, history: Sequence[str], known: Families = frozense
         if replaced:
             return replaced
     return f"{previous} {rest}".strip()
+
+
+def _asks_its_own(rest: str, known: Families) -> bool:
+    """Whether a follow-up naming a model also says what it asks of it: words besides names
+    and function words ("the context window of Large 2", not "for Mistral Large 2")."""
+    without = replace_model(rest, "", None, known) or rest
+    lowercase = " ".join(word for word in without.split() if not word[:1].isupper())  # no names
+    return any(not w.isdigit() and w not in _AROUND_A_NAME for w in terms(lowercase))
 
 
 def _elliptic(question: str, known: Families) -> bool:
