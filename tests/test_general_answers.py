@@ -241,3 +241,24 @@ def test_products_named_without_a_version_are_told_apart(tmp_path: Path) -> None
     answer = engine.ask("Is Harbor Max still available, or was it retired?")
     assert "retired" not in answer.answer.split("\n\n")[1], "Harbor Mini's retirement"
     assert "Harbor Mini was retired" in engine.ask("When was Harbor Mini retired?").answer
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        (
+            "What is the output price of Orca Pro, and when was Orca Classic retired?",
+            ["| Orca Pro | $1.00 | $7.20 |", "Orca Classic was deprecated on January 15, 2025"],
+        ),
+        (
+            "Which endpoints are available, and what is the output price of Orca Lite?",
+            ["| Orca Lite | $0.10 | $0.40 |", "`/v1/chat` for conversations", "`/v1/batch`"],
+        ),
+    ],
+)
+def test_each_part_of_a_two_part_question_is_answered(
+    orca: Engine, question: str, quoted: list[str]
+) -> None:
+    answer = orca.ask(question)
+    for quote in quoted:
+        assert quote in answer.answer, answer.answer

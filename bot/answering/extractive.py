@@ -54,6 +54,7 @@ from bot.answering.facts.grounding import (
 )
 from bot.answering.facts.timeline import ASKS as ASKS_AVAILABILITY
 from bot.answering.facts.timeline import events, replacements
+from bot.answering.followups import points_back
 from bot.answering.keywords import query_terms, stem, terms
 from bot.answering.retrieval import Candidate, HybridRetriever, Retrieval
 from bot.answering.sections import (
@@ -143,7 +144,7 @@ class ExtractiveAnswerer:
         question = retrieval.question
         language = guess_language(question)
         candidates = rows_asked(retrieval.candidates, question)
-        ranked = self._rank(question, retrieval.vector, candidates)
+        ranked = self._rank(question, retrieval.vector, candidates, retrieval.parts)
         if not ranked or self._off_subject(retrieval, ranked):
             return self._not_answered(question, language, ())
         sure = guess_language(question, default="")  # "" when too short to tell
@@ -165,7 +166,9 @@ class ExtractiveAnswerer:
             ranked = [best, *(s for s in ranked if s is not best)]
         chosen = [s.candidate for s in _choose(ranked, query_terms(question), self._retriever.idf)]
         leaders = [
-            best for part in retrieval.parts for best in _rerank(ranked, part, self._retriever.idf)
+            best
+            for part in retrieval.parts
+            for best in _rerank(ranked, part, self._retriever.idf, known)
         ]
         first, rest = chosen[:1], chosen[1:]
         ordered = list(
@@ -211,7 +214,9 @@ class ExtractiveAnswerer:
     def supplements(self, retrieval: Retrieval, today: date, cited: Citations) -> Supplements:
         """What procurebot computes itself from the cited sources, whoever writes the answer:
         a cost estimate, the availability status as of today, and the sources' conflicts."""
-        ranked = self._rank(retrieval.question, retrieval.vector, retrieval.candidates)
+        ranked = self._rank(
+            retrieval.question, retrieval.vector, retrieval.candidates, retrieval.parts
+        )
         return self._supplements(retrieval, today, cited, ranked)
 
     def _supplements(
@@ -274,10 +279,19 @@ class ExtractiveAnswerer:
         return not_answered(question, language, BACKEND, self.model, notices)
 
     def _rank(
-        self, question: str, question_vector: list[float], candidates: list[Candidate]
+        self,
+        question: str,
+        question_vector: list[float],
+        candidates: list[Candidate],
+        parts: tuple[str, ...] = (),
     ) -> list[Scored]:
+        """The candidates scored for the question, best first, without those about another
+        model than the one asked (a part of the question that names no model, nor points back
+        to one with "it", keeps all)."""
         known = self._retriever.families
         asked = with_aliases(models_named(question, known), self._retriever.aliases)
+        if any(not models_named(part, known) and not points_back(part) for part in parts):
+            asked = frozenset()  # "…, and which endpoints are available?" asks of no model
         asked_families = {family for family, _ in asked}
         weights = {term: self._retriever.idf(term) for term in query_terms(question)}
         value_shapes = [shape for asks, shape in ANSWER_TYPES if asks.search(question)]
@@ -369,11 +383,16 @@ def _choose(
     return chosen
 
 
-def _rerank(ranked: list[Scored], part: str, idf: Callable[[str], float]) -> list[Scored]:
-    """The unit best for one part of a question: its keyword weight counted for that part."""
+def _rerank(
+    ranked: list[Scored], part: str, idf: Callable[[str], float], known: Families
+) -> list[Scored]:
+    """The unit best for one part of a question: its keyword weight counted for that part,
+    among the units about the model that part names (when it names one)."""
     weights = {term: idf(term) for term in query_terms(part)}
+    named = models_named(part, known)
+    about = [s for s in ranked if not named or not names_other_model(named, s.text, known)]
     best = max(
-        ranked[:PART_UNITS],
+        about[:PART_UNITS],
         key=lambda s: (
             s.score + KEYWORD_WEIGHT * _coverage(weights, f"{s.candidate.sentence.lead} {s.text}")
         ),

@@ -88,4 +88,9 @@ def _elliptic(question: str, known: Families) -> bool:
         return True
     if models_named(question, known):
         return False
-    return bool(_ANAPHORA.search(question)) or len(question.split()) <= FRAGMENT
+    return points_back(question) or len(question.split()) <= FRAGMENT
+
+
+def points_back(text: str) -> bool:
+    """Whether the text refers to something named before ("is it…", "its price")."""
+    return bool(_ANAPHORA.search(text))
