@@ -41,6 +41,16 @@ def make_document(text: str, source: str = "corpus/x.md") -> Document:
     )
 
 
+def engine_over(root: Path, files: dict[str, str], **settings: object) -> Engine:
+    """An offline engine over a corpus of the given files (name -> text) under `root`."""
+    corpus = root / "docs"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    options = {"backend": "extractive", **settings}
+    return Engine.open(Settings(data_dir=root / "data", corpus_dir=corpus, **options))  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_session() -> Iterator[None]:
     """Session fixtures (the shared index) do not read the developer's settings either."""

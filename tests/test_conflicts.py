@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.answering.engine import Engine
-from bot.settings import Settings
+from tests.conftest import engine_over
 
 
 @pytest.mark.parametrize(
@@ -82,17 +82,12 @@ Orca Pro 3 is text-only at launch, the vendor said on March 3, 2025.
 @pytest.fixture(scope="module")
 def orca(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """An invented vendor's page about two products and a news item about one of them."""
-    root = tmp_path_factory.mktemp("orca-conflicts")
-    corpus = root / "docs"
-    corpus.mkdir()
-    (corpus / "vendor.md").write_text(VENDOR_MD, encoding="utf-8")
-    (corpus / "news.md").write_text(NEWS_MD, encoding="utf-8")
-    (corpus / "catalog.toml").write_text(
+    catalog = (
         '[documents."vendor.md"]\ntitle = "Orca models"\nkind = "vendor-docs"\n'
-        '[documents."news.md"]\ntitle = "Orca Pro 3 arrives"\nkind = "news"\n',
-        encoding="utf-8",
+        '[documents."news.md"]\ntitle = "Orca Pro 3 arrives"\nkind = "news"\n'
     )
-    return Engine.open(Settings(data_dir=root / "data", corpus_dir=corpus, backend="extractive"))
+    files = {"vendor.md": VENDOR_MD, "news.md": NEWS_MD, "catalog.toml": catalog}
+    return engine_over(tmp_path_factory.mktemp("orca-conflicts"), files)
 
 
 def test_text_and_images_against_text_only_is_a_conflict(orca: Engine) -> None:

@@ -8,7 +8,7 @@ import pytest
 from bot.answering.engine import Engine
 from bot.answering.facts import costs
 from bot.answering.facts.costs import volumes
-from bot.settings import Settings
+from tests.conftest import engine_over
 
 
 @pytest.mark.parametrize(
@@ -86,11 +86,7 @@ Deployments in a sovereign region carry a 10% upcharge.
 @pytest.fixture(scope="module")
 def orca(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """An invented vendor's plans, priced per month, per hour and per seat per month."""
-    root = tmp_path_factory.mktemp("orca-plans")
-    (root / "docs").mkdir()
-    (root / "docs" / "plans.md").write_text(PLANS_MD, encoding="utf-8")
-    settings = Settings(data_dir=root / "data", corpus_dir=root / "docs", backend="extractive")
-    return Engine.open(settings)
+    return engine_over(tmp_path_factory.mktemp("orca-plans"), {"plans.md": PLANS_MD})
 
 
 @pytest.mark.parametrize(

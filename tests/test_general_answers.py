@@ -15,6 +15,7 @@ from bot.answering.engine import Engine
 from bot.answering.followups import standalone
 from bot.settings import Settings
 from index.language import guess_language
+from tests.conftest import engine_over
 
 PRICES_HTML = """<html><head><title>Orca pricing</title></head><body>
 <h1>Orca pricing</h1>
@@ -67,16 +68,8 @@ Orca Pro 3 was released on March 3, 2025 as the successor of Orca Classic.
 @pytest.fixture(scope="module")
 def orca(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """An invented vendor's documents, indexed with the default embedding model."""
-    root = tmp_path_factory.mktemp("orca")
-    corpus = root / "docs"
-    corpus.mkdir()
-    (corpus / "prices.html").write_text(PRICES_HTML, encoding="utf-8")
-    (corpus / "rates.md").write_text(RATES_MD, encoding="utf-8")
-    (corpus / "platform.mdx.md").write_text(PLATFORM_MD, encoding="utf-8")
-    settings = Settings(
-        data_dir=root / "data", corpus_dir=corpus, backend="extractive", today=date(2026, 1, 1)
-    )
-    return Engine.open(settings)
+    files = {"prices.html": PRICES_HTML, "rates.md": RATES_MD, "platform.mdx.md": PLATFORM_MD}
+    return engine_over(tmp_path_factory.mktemp("orca"), files, today=date(2026, 1, 1))
 
 
 def _prices(text: str) -> list[str]:
@@ -203,17 +196,13 @@ def test_a_short_question_in_another_language_is_not_judged_by_english_words() -
 
 
 def test_a_list_question_quotes_nested_items_under_their_parent(tmp_path: Path) -> None:
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "regions.md").write_text(
+    regions = (
         "# Orca regions\n\nThe Orca service runs in these regions:\n"
         "- Europe\n  - Sweden Central\n  - France Central\n- United States\n  - East US\n\n"
-        "Customer data stays in the region selected at onboarding.\n",
-        encoding="utf-8",
+        "Customer data stays in the region selected at onboarding.\n"
     )
-    settings = Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "docs")
-    answer = Engine.open(settings.model_copy(update={"backend": "extractive"})).ask(
-        "Which regions does the Orca service run in?"
-    )
+    engine = engine_over(tmp_path, {"regions.md": regions})
+    answer = engine.ask("Which regions does the Orca service run in?")
     lines = [re.sub(r" \[\d+\]$", "", line) for line in answer.answer.splitlines()[2:]]
     assert lines == [
         "- The Orca service runs in these regions:",
@@ -226,17 +215,8 @@ def test_a_list_question_quotes_nested_items_under_their_parent(tmp_path: Path) 
 
 
 def test_products_named_without_a_version_are_told_apart(tmp_path: Path) -> None:
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "rates.md").write_text(
-        RATES_MD + "\nHarbor Mini was retired on June 30, 2025.\n", encoding="utf-8"
-    )
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        corpus_dir=tmp_path / "docs",
-        backend="extractive",
-        today=date(2026, 1, 1),
-    )
-    engine = Engine.open(settings)
+    rates = RATES_MD + "\nHarbor Mini was retired on June 30, 2025.\n"
+    engine = engine_over(tmp_path, {"rates.md": rates}, today=date(2026, 1, 1))
     assert {"max", "mini"} <= engine.retriever.families
     answer = engine.ask("Is Harbor Max still available, or was it retired?")
     assert "retired" not in answer.answer.split("\n\n")[1], "Harbor Mini's retirement"

@@ -146,12 +146,12 @@ def render(
     return "\n".join(lines)
 
 
-_CELL_MARKUP = re.compile(r"[`*_]+|<[^>]+>")
+CELL_MARKUP = re.compile(r"[`*_]+|<[^>]+>")
 
 
 def cells(row: str) -> list[str]:
     """A table row's cells as plain text ("| `gpt-4o` | 2024-08-06 |" -> ["gpt-4o", ...])."""
-    return [_CELL_MARKUP.sub("", cell).strip() for cell in row.strip().strip("|").split("|")]
+    return [CELL_MARKUP.sub("", cell).strip() for cell in row.strip().strip("|").split("|")]
 
 
 def named_in(cell: str, question: str) -> bool:

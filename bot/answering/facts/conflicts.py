@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bot.answering.attributes import ROLE_WORDS, common, zipf
-from bot.answering.compose import cells, named_in
+from bot.answering.compose import CELL_MARKUP, cells, named_in
 from bot.answering.facts.entities import Families, Model, compatible, models_named
 from bot.answering.facts.grounding import asking_sentences, polar
 from bot.answering.keywords import STOPWORDS, stem
@@ -82,7 +82,6 @@ _ASKS_DATE = re.compile(
 )
 _ALTERNATIVE = re.compile(r"([\w-]+)\s*,?\s+or\s+(?:only\s+|on\s+)?([\w-]+)\s*\?", re.IGNORECASE)
 _FIELD = re.compile(r"^[\s>*+-]*\**([A-Z][^:*|\n]{0,40}?)\**\s*:\s*\**\s*([^\n]{1,80}?)\s*$")
-_CELL_MARKUP = re.compile(r"[`*_]+|<[^>]+>")
 _ONLY = re.compile(r"\b([A-Za-z]{3,})-only\b", re.IGNORECASE)
 _JOINED = r"\b{w}\s+(?:and|plus|&)\s+(?:\w+\s+)?(\w+)|\b(\w+)\s+(?:and|plus|&)\s+{w}\b"
 
@@ -224,7 +223,7 @@ def _field_claims(
         named = models_named(sentence.text, known) or models_named(candidate.context, known)
         entity = _entity(named)
     for label, value in fields:
-        value = _CELL_MARKUP.sub("", value).strip(" .")
+        value = CELL_MARKUP.sub("", value).strip(" .")
         label_stems = {s for s, _, _ in _tokens(label)}
         value_stems = [s for s, _, _ in _tokens(value)]
         if not value_stems or not label_stems or len(value_stems) > MAX_VALUE_WORDS:
