@@ -45,7 +45,10 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _BULLET = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)])\s+")
 _QUOTE_LEADER = re.compile(r"^\s*(?:>\s?)+")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
-_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_TABLE_SEPARATOR = re.compile(
+    r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$"  # "---", "|:--|--:|"
+    r"|^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)+\|?\s*$"  # "-|-": one dash a cell, with a pipe
+)
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _MARKUP = re.compile(
     r"^\s*(?:"
@@ -201,7 +204,7 @@ class _Reader:
             self._enter_level(len(bullet.group(1).expandtabs(4)), parent)
             self.item = [(start + bullet.end(), end)]
             return
-        if self.item and line[:1].isspace():  # an item's continuation line
+        if self.item and (line[:1].isspace() or self._lazy(line)):  # the item goes on
             self.item.append((start + len(line) - len(line.lstrip()), end))
             return
         self._close_item()
@@ -271,6 +274,13 @@ class _Reader:
         self._close_item()
         self._close_table()
         self.list_lead = self.last_item = None
+
+    def _lazy(self, line: str) -> bool:
+        """A line that goes on with the open item's unfinished sentence, not indented
+        (Markdown's lazy continuation): the item's last line ends no sentence and this one
+        starts in lower case."""
+        last = self.text[self.item[-1][0] : self.item[-1][1]]
+        return line[:1].islower() and not _TERMINAL.search(last)
 
     def item_span(self) -> tuple[int, int] | None:
         """The open list item's span, from its first line to its last."""

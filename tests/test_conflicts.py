@@ -113,3 +113,42 @@ def test_two_products_on_one_page_are_not_a_conflict(
     assert answer.grounded
     assert answer.conflicts == ()
     assert other_value not in answer.answer
+
+
+KESTREL_VENDOR = """# Kestrel Atlas 1
+
+Kestrel Atlas 1 was released on June 1, 2024.
+
+Kestrel Atlas 1 is available in the EU and US regions.
+
+Kestrel Atlas 1 supports function calling.
+"""
+
+KESTREL_NEWS = """# Kestrel news
+
+Kestrel Atlas 1 was announced on May 2, 2024 and will be released in June.
+
+Kestrel Atlas 1 is not available in China.
+
+Kestrel Atlas 1 supports function calling, but Kestrel Swift 2 does not support function calling.
+"""
+
+
+@pytest.fixture(scope="module")
+def kestrel(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    files = {"vendor.md": KESTREL_VENDOR, "news.md": KESTREL_NEWS}
+    return engine_over(tmp_path_factory.mktemp("kestrel-conflicts"), files)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When was Kestrel Atlas 1 released?",  # the announcement's date is not a release date
+        "Is Kestrel Atlas 1 available in the EU?",  # China is another place
+        "Does Kestrel Atlas 1 support function calling?",  # a comparison names both sides
+    ],
+)
+def test_what_a_newcomer_once_read_as_a_conflict_is_none(kestrel: Engine, question: str) -> None:
+    answer = kestrel.ask(question)
+    assert answer.grounded
+    assert answer.conflicts == (), answer.answer

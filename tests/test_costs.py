@@ -34,6 +34,7 @@ from tests.conftest import engine_over
             "10 000 000 input tokens and 2 000 000 output tokens",
             {"input": 10_000_000, "output": 2_000_000},
         ),
+        ("100000 input and 20000 output tokens", {"input": 100_000, "output": 20_000}),
         ("How much do Mistral Medium 3 input tokens cost?", {}),
     ],
 )
@@ -155,3 +156,66 @@ def test_units_of_time_convert_and_other_units_must_match() -> None:
     assert costs.quantities("Orca Pro 3 for 2 weeks", frozenset({"pro"})) == [
         costs.Quantity(Decimal(2), "week")
     ]
+
+
+KESTREL_MD = """# Kestrel plans
+
+Dedicated hosting for Kestrel Atlas 1 is billed at $4.50/hour.
+
+Dedicated hosting delivers 3x throughput for batch jobs compared with shared endpoints.
+
+Kestrel Atlas 1 workspace seats are EUR 30/user/month.
+
+The Kestrel Atlas 1 support plan costs EUR 4,200 per month.
+
+Weekend coverage of the support plan carries a surcharge of 20%.
+
+Plover Core 4 capacity is priced at $2.50 per GPU-hour.
+"""
+
+
+@pytest.fixture(scope="module")
+def kestrel(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """Prices a newcomer used to break the estimates (each case below was once wrong)."""
+    return engine_over(tmp_path_factory.mktemp("kestrel"), {"plans.md": KESTREL_MD})
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "wrong"),
+    [
+        (
+            "How much would dedicated hosting for batch jobs on Kestrel Atlas 1 cost for 2 weeks?",
+            "**USD 1,512.00**",
+            "3x",  # a throughput claim is no surcharge
+        ),
+        (
+            "What would the Kestrel Atlas 1 support plan cost over 6 months without weekend "
+            "coverage?",
+            "**EUR 25,200.00**",
+            "surcharge",
+        ),
+        (
+            "What would the Kestrel Atlas 1 support plan cost over 6 months with weekend coverage?",
+            "EUR 25,200.00 × 1.20 = **EUR 30,240.00**",
+            "",
+        ),
+        ("What would 4 GPUs for 30 days cost on Plover Core 4?", "**USD 7,200.00**", "per gpu ="),
+        (
+            "What would 40 seats cost for 3 months on Kestrel Atlas 1?",
+            "",  # seats are not users: no estimate, and never the support plan's price
+            "EUR 4,200.00 per month",
+        ),
+    ],
+)
+def test_estimates_a_newcomer_once_broke(
+    kestrel: Engine, question: str, expected: str, wrong: str
+) -> None:
+    answer = kestrel.ask(question)
+    assert expected in answer.answer, answer.answer
+    assert not wrong or wrong not in answer.answer, answer.answer
+
+
+def test_a_follow_up_with_a_new_quantity_is_estimated_for_it(kestrel: Engine) -> None:
+    first = "What would a 30-day pilot of dedicated hosting cost on Kestrel Atlas 1?"
+    answer = kestrel.ask("And for 90 days?", [first])
+    assert "90 days × 24 hours/day × USD 4.50 per hour" in answer.answer, answer.answer

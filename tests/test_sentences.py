@@ -153,3 +153,15 @@ def test_setext_headings_tables_without_outer_pipes_and_nested_items() -> None:
     ]
     headings = [u.heading for u in split_sentences(make_document(text))]
     assert headings[0] == "Prices" and headings[-1] == "Prices › Regions"
+
+
+def test_a_lazy_item_line_and_a_one_dash_delimiter_row() -> None:
+    text = (
+        "Intro list:\n- First item.\n- Second item continues on\nthe next line lazily.\n\n"
+        "Model|Context\n-|-\nSwift 2|64K\n"
+    )
+    assert _units(text) == [
+        (ITEM, "First item.", "Intro list:"),
+        (ITEM, "Second item continues on\nthe next line lazily.", "Intro list:"),
+        (ROW, "Swift 2|64K", "Model|Context"),
+    ]

@@ -329,9 +329,21 @@ class ExtractiveAnswerer:
         return scored
 
 
+_RULED_OUT = re.compile(
+    r"\b(?:without|no|not|excluding|except|minus|sans|ohne|senza|sin)(?:\s+\w+){1,3}",
+    re.IGNORECASE,
+)
+
+
 def _conditions(question: str) -> set[str]:
-    """The keyword terms of the question's specific words: what may bring in a surcharge."""
-    return {stem(word) for word in specific_words(question)}
+    """The keyword terms of the question's specific words: what may bring in a surcharge;
+    not the words of a condition the question rules out ("without weekend coverage")."""
+    ruled_out = {
+        stem(word.lower())
+        for match in _RULED_OUT.finditer(question)
+        for word in re.findall(r"\w+", match.group())[1:]
+    }
+    return {stem(word) for word in specific_words(question)} - ruled_out
 
 
 def _unmet(need: Need, question: str, known: Families) -> str:

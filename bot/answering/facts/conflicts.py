@@ -196,7 +196,7 @@ def _claims(
         if asked:  # dates and amounts of no named entity would mix every entity's
             yield from _date_claims(words, asked, candidate, tokens)
     elif polar(question):
-        yield from _yes_no_claims(words, candidate, tokens)
+        yield from _yes_no_claims(words, candidate, tokens, _names(question))
     elif asked:
         yield from _amount_claims(_specific(words), candidate, tokens)
     yield from _alternative_claims(question, candidate, tokens)
@@ -267,10 +267,24 @@ def _date_claims(
         f"the date ({term}{', ' + ', '.join(versions) if versions else ''})",
     )
     for anchor in anchors:
-        date = first_date(text[anchor : anchor + 40])
-        if date:
+        window = text[anchor : anchor + 40]
+        date = first_date(window)
+        if date and not _other_event(window, set(words)):
             yield _Claim(topic, date, date, candidate)
             return
+
+
+_PARTICIPLE = re.compile(r"\b([a-z]{3,}ed)\b")
+
+
+def _other_event(window: str, asked: set[str]) -> bool:
+    """Whether another event's verb stands before the date ("was announced on May 2"
+    read for "when was it released?"): a participle that is not one of the question's words."""
+    digit = re.search(r"\d", window)
+    before = window[: digit.start()] if digit else window
+    month = re.search(r"\b[A-Z][a-z]+\s*$", before)  # "May" of "May 2, 2024"
+    before = before[: month.start()] if month else before
+    return any(stem(m) not in asked for m in _PARTICIPLE.findall(before.lower()))
 
 
 def _amount_claims(words: dict[str, str], candidate: Candidate, tokens: Tokens) -> Iterator[_Claim]:
@@ -289,29 +303,51 @@ def _amount_claims(words: dict[str, str], candidate: Candidate, tokens: Tokens) 
         yield _Claim(topic, f"{number:g}", match.group().strip(" -"), candidate)
 
 
-def _yes_no_claims(words: dict[str, str], candidate: Candidate, tokens: Tokens) -> Iterator[_Claim]:
+def _yes_no_claims(
+    words: dict[str, str], candidate: Candidate, tokens: Tokens, named: frozenset[str]
+) -> Iterator[_Claim]:
     text = candidate.sentence.text
     for word_stem, word in words.items():
         if word_stem not in OPPOSITES:
             continue  # a yes/no property has an opposite ("open", "supported")
-        said = _polarity(word_stem, text, tokens)
+        said = _polarity(word_stem, text, tokens, named)
         if said:
             value, label = said
             yield _Claim(Topic(f"yes-no:{word_stem}", f"“{word}”"), value, label, candidate)
 
 
-def _polarity(word_stem: str, text: str, tokens: Tokens) -> tuple[str, str] | None:
+def _polarity(
+    word_stem: str, text: str, tokens: Tokens, named: frozenset[str] = frozenset()
+) -> tuple[str, str] | None:
     """("no", label) when the text denies the word, ("yes", label) when it affirms it."""
-    affirmed = None
+    affirmed, negated = None, None
     for i, (s, _, end) in enumerate(tokens):
         if s == word_stem:
             cue = _negation_before(i, text, tokens)
-            if cue is not None:
-                return "no", text[tokens[cue][1] : end]
-            affirmed = affirmed or _with_next(i, text, tokens)
+            if cue is None:
+                affirmed = affirmed or _with_next(i, text, tokens)
+            elif not _names_elsewhere(i, text, tokens, named):
+                negated = negated or text[tokens[cue][1] : end]
         elif s in OPPOSITES.get(word_stem, ()) and _negation_before(i, text, tokens) is None:
             return "no", _with_next(i, text, tokens)
-    return ("yes", affirmed) if affirmed else None
+    if affirmed and negated:
+        return None  # "Pro supports it, but Lite does not": a comparison decides nothing
+    return ("no", negated) if negated else ("yes", affirmed) if affirmed else None
+
+
+def _names(question: str) -> frozenset[str]:
+    """The capitalised words of the question, lower case: the names it asks about."""
+    return frozenset(w.lower() for w in re.findall(r"\b[A-Z][\w-]*", question))
+
+
+def _names_elsewhere(i: int, text: str, tokens: Tokens, named: frozenset[str]) -> bool:
+    """Whether the clause after token i names a place or thing the question does not ("not
+    available in China" for a question about the EU): a denial about something else."""
+    rest = text[tokens[i][2] :]
+    end = _CLAUSE_END.search(rest)
+    clause = rest[: end.start()] if end else rest
+    names = {w.lower() for w in re.findall(r"\b[A-Z][\w-]*", clause)}
+    return bool(names - named)
 
 
 def _negation_before(i: int, text: str, tokens: Tokens) -> int | None:
@@ -344,7 +380,8 @@ def _alternative_claims(question: str, candidate: Candidate, tokens: Tokens) -> 
     if first in STOPWORDS or second in STOPWORDS:
         return
     text = candidate.sentence.text
-    said = {alt: _polarity(stem(alt), text, tokens) for alt in (first, second)}
+    named = _names(question)
+    said = {alt: _polarity(stem(alt), text, tokens, named) for alt in (first, second)}
     yes = [alt for alt in (first, second) if said[alt] and said[alt][0] == "yes"]  # type: ignore[index]
     no = [alt for alt in (first, second) if said[alt] and said[alt][0] == "no"]  # type: ignore[index]
     topic = Topic(f"either:{stem(first)}:{stem(second)}", f"{first} or {second}")

@@ -137,14 +137,17 @@ def volumes(question: str, known: frozenset[str] = frozenset()) -> dict[str, int
     number right after a product family's name (`known`) is its version, not a volume."""
     words = [w.lower() for w in _WORD.findall(question)]
     found: dict[str, int] = {}
+    of_tokens = any(  # "10 000 000 input and 2 000 000 output tokens": both are tokens
+        _DIRECTIONS.get(word) and index + 1 < len(words) and words[index + 1] in _TOKEN_WORDS
+        for index, word in enumerate(words)
+    )
     for index, word in enumerate(words):
         direction = _DIRECTIONS.get(word)
-        if not direction or direction in found:
+        if not direction:
             continue
-        tokens_follow = index + 1 < len(words) and words[index + 1] in _TOKEN_WORDS
-        quantity = _quantity_before(words, index, tokens_follow, known)
+        quantity = _quantity_before(words, index, of_tokens, known)
         if quantity:
-            found[direction] = quantity
+            found[direction] = quantity  # the last one stated: a follow-up's new volume
     return found
 
 
@@ -238,12 +241,13 @@ HOURS = {
 _UNIT_NAMES = {"h": "hour", "hr": "hour", "min": "minute", "mo": "month", "yr": "year"}
 _UNIT_NAMES |= {"daily": "day", "hourly": "hour", "monthly": "month", "yearly": "year"}
 _UNIT_NAMES |= {"annual": "year", "annually": "year", "weekly": "week"}
-_PER_UNIT = re.compile(r"\s*(?:/|\bper\b|\ba\b|\ban\b|\beach\b)\s*([A-Za-z]+)")
+_PER_UNIT = re.compile(r"\s*(?:/|\bper\b|\ba\b|\ban\b|\beach\b)\s*([A-Za-z]+(?:-[A-Za-z]+)?)")
 _QUANTITY_OF = re.compile(
     r"(?<![\w.,$€£])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s?(k|thousand|m|million)\b)?"
     r"[\s-]*([A-Za-z]+)",
     re.IGNORECASE,
 )
+MAX_UNITS = 3  # "per GPU-hour per node"
 _TOKEN_UNITS = frozenset(("token", "tokens", "million", "m", "1m", "k", "thousand", "mtok"))
 
 
@@ -297,11 +301,11 @@ def unit_prices(candidates: list[Candidate]) -> list[UnitPrice]:
         for match in amount.finditer(text):
             units: list[str] = []
             end = match.end()
-            while len(units) < 2:
+            while len(units) < MAX_UNITS:
                 per = _PER_UNIT.match(text, end)
                 if not per:
                     break
-                units.append(unit_of(per.group(1)))
+                units += [unit_of(part) for part in per.group(1).split("-")]  # "GPU-hour"
                 end = per.end()
             if units and not set(units) & _TOKEN_UNITS:
                 currency, value = _money(match)
@@ -312,19 +316,21 @@ def unit_prices(candidates: list[Candidate]) -> list[UnitPrice]:
 def quantities(question: str, known: frozenset[str] = frozenset()) -> list[Quantity]:
     """The question's quantities with their unit ("25 seats", "a 90-day pilot"), not counting
     a version after a product family's name nor money."""
-    found = []
+    found: list[Quantity] = []
     for match in _QUANTITY_OF.finditer(question):
         before = question[: match.start()].split()
         if before and before[-1].lower() in known:
             continue
         number = _decimal(match.group(1)) * _MULTIPLIERS.get((match.group(2) or "").lower(), 1)
-        found.append(Quantity(number, unit_of(match.group(3))))
+        unit = unit_of(match.group(3))
+        found = [q for q in found if q.unit != unit]  # a follow-up's "and for 90 days?" wins
+        found.append(Quantity(number, unit))
     return found
 
 
 def unit_estimate(wanted: list[Quantity], available: list[UnitPrice]) -> UnitLine | None:
-    """The first price whose every unit the question gives a quantity of (a unit of time in
-    any unit of time), with those quantities; None if no price fits."""
+    """The first price whose units take every quantity the question gives, each unit one
+    quantity (a unit of time any unit of time); None if no price fits."""
     for price in available:
         left, used = list(wanted), []
         for unit in price.units:
@@ -337,12 +343,14 @@ def unit_estimate(wanted: list[Quantity], available: list[UnitPrice]) -> UnitLin
             factor = HOURS[match.unit] / HOURS[unit] if match.unit != unit else Decimal(1)
             used.append((match, factor))
         else:
-            return UnitLine(price, tuple(used))
+            if not left:  # every quantity asked is priced: none is silently dropped
+                return UnitLine(price, tuple(used))
     return None
 
 
-_SURCHARGE = re.compile(
-    r"(?P<times>\d+(?:\.\d+)?)\s?[×x](?![\w])"
+_SURCHARGE = re.compile(  # "1.1x the list price", "a 10% upcharge", "a surcharge of 20%"
+    r"(?P<times>\d+(?:\.\d+)?)\s?[×x]\s+(?:the\s+)?(?:(?:base|list|standard|regular|normal)\s+)?"
+    r"(?:price|rate|pricing|cost)s?\b"
     r"|(?P<percent>\d+(?:\.\d+)?)\s?%\s+(?:upcharge|surcharge|premium|uplift|mark-?up)"
     r"|(?:upcharge|surcharge|premium|uplift|mark-?up)\s+of\s+(?P<percent_b>\d+(?:\.\d+)?)\s?%",
     re.IGNORECASE,
@@ -359,9 +367,11 @@ class Surcharge:
 def surcharge(
     question_terms: set[str], candidates: list[Candidate], priced: list[Candidate]
 ) -> Surcharge | None:
-    """A surcharge ("1.1×", "a 10% upcharge") the question's own condition brings in: its
-    sentence shares a word with the question that the sentences giving the prices lack
-    ("Regional deployments carry a 10% upcharge" for a question about a regional deployment)."""
+    """A surcharge ("1.1× the list price", "a 10% upcharge") the question's own condition
+    brings in: its sentence shares a word with the question that the sentences giving the
+    prices lack ("Regional deployments carry a 10% upcharge" for a question about a regional
+    deployment). `question_terms` are the terms of the conditions the question states, not
+    of those it rules out ("without weekend coverage")."""
     plain = set().union(*(terms(c.sentence.text) for c in priced)) if priced else set()
     for candidate in candidates:
         text = candidate.sentence.text
