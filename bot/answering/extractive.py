@@ -227,10 +227,16 @@ class ExtractiveAnswerer:
         known = self._retriever.families
         asked = with_aliases(models_named(question, known), self._retriever.aliases)
         about = [s.candidate for s in ranked if about_exactly(s.candidate, asked, known)]
-        # a surcharge is often written of a kind of deployment, naming no model
-        general = [
-            c for c in retrieval.candidates if not names_other_model(asked, c.sentence.text, known)
-        ]
+
+        def general() -> list[Candidate]:  # only when an estimate is made: a hot path
+            """Where a surcharge may stand: it is often written of a kind of deployment, naming
+            no model."""
+            return [
+                c
+                for c in retrieval.candidates
+                if not names_other_model(asked, c.sentence.text, known)
+            ]
+
         lead: list[str] = []
         wanted = volumes(question, known)
         if wanted:
@@ -242,13 +248,13 @@ class ExtractiveAnswerer:
                     "for the model asked about."
                 )
             extra = surcharge(
-                _conditions(question), general, [line.price.candidate for line in lines]
+                _conditions(question), general(), [line.price.candidate for line in lines]
             )
             lead.append(estimate_section(lines, cited, language, extra))
         elif any(need.kind == "price" for need in needs(question)):
             line = self._unit_estimate(question, about, known)
             if line:
-                extra = surcharge(_conditions(question), general, [line.price.candidate])
+                extra = surcharge(_conditions(question), general(), [line.price.candidate])
                 lead.append(unit_estimate_section(line, cited, language, extra))
         happened = events(about[:EVENT_UNITS]) if ASKS_AVAILABILITY.search(question) else []
         if happened:
