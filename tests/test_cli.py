@@ -222,12 +222,17 @@ def test_the_transcript_schema_describes_every_field(tmp_path: Path) -> None:
 
 
 def test_calibrate_prints_the_gates_measured_from_the_probes(cli) -> None:
+    from bot.answering.calibration import PROBES
+
     result = cli("calibrate")
     out = result.stdout.decode()
     assert result.returncode == 0, result.stderr.decode()
-    gates = re.findall(r"^  (domain|passage|unit)\s+(-?\d\.\d{4})", out, flags=re.MULTILINE)
+    gates = re.findall(r"^  (domain|passage|unit)\s+([-+]\d\.\d{4})", out, flags=re.MULTILINE)
     assert [name for name, _ in gates] == ["domain", "passage", "unit"]
-    probes = re.findall(r"^  -?\d\.\d{4}  -?\d\.\d{4}  -?\d\.\d{4}  (.+)$", out, flags=re.MULTILINE)
-    assert len(probes) == 36 and "Who won the 2022 FIFA World Cup final?" in probes
-    highest = max(float(line.split()[1]) for line in out.splitlines()[6:] if line.strip())
-    assert float(dict(gates)["passage"]) >= highest  # a gate is above every probe
+    row = r"^  (?:-?\d\.\d{4} ){3}· ([-+]\d\.\d{4}) ([-+]\d\.\d{4}) [-+]\d\.\d{4} · (.+)$"
+    probes = re.findall(row, out, flags=re.MULTILINE)
+    assert len(probes) == len(PROBES) and "Who won the 2022 FIFA World Cup final?" in {
+        question for *_, question in probes
+    }
+    assert float(dict(gates)["domain"]) >= max(float(domain) for domain, _, _ in probes)
+    assert float(dict(gates)["passage"]) >= max(float(passage) for _, passage, _ in probes)

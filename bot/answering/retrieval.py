@@ -94,7 +94,8 @@ class HybridRetriever:
             if self._gates is None:
                 self._gates = calibrate(self.probe)
                 logger.info(
-                    "relevance gates: domain %.4f, passage %.4f, unit %.4f",
+                    "relevance gates (leads over off-domain probes): "
+                    "domain %+.4f, passage %+.4f, unit %+.4f",
                     self._gates.domain,
                     self._gates.passage,
                     self._gates.unit,
@@ -109,6 +110,7 @@ class HybridRetriever:
         units = [float(vector @ np.asarray(c.vector)) for c in retrieval.candidates]
         return Probe(
             question=question,
+            vector=tuple(retrieval.vector),
             domain=self.domain_similarity(retrieval.vector),
             passage=max((p.similarity for p in retrieval.passages), default=0.0),
             unit=max(units, default=0.0),
