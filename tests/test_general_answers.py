@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.answering.answers import Answer
+from bot.answering.compose import render, with_antecedents
 from bot.answering.engine import Engine
 from bot.answering.followups import standalone
 from bot.settings import Settings
@@ -242,3 +243,45 @@ def test_each_part_of_a_two_part_question_is_answered(
     answer = orca.ask(question)
     for quote in quoted:
         assert quote in answer.answer, answer.answer
+
+
+def test_a_sentence_that_points_back_is_quoted_after_the_one_it_points_to(
+    tmp_path: Path,
+) -> None:
+    billing = (
+        "# Billing\n\nIf the service does not process a request, you are not charged.\n"
+        "For example, a 401 error due to authentication or a 429 error due to throttling.\n\n"
+        "Invoices are sent monthly.\n"
+    )
+    engine = engine_over(tmp_path, {"billing.md": billing})
+    candidates = engine.retriever.retrieve_with_sentences("throttling errors", 4).candidates
+    example = next(c for c in candidates if c.sentence.text.startswith("For example"))
+    invoices = next(c for c in candidates if c.sentence.text.startswith("Invoices"))
+    texts = [c.sentence.text for c in with_antecedents([example, invoices], candidates)]
+    assert texts == [
+        "If the service does not process a request, you are not charged.",
+        example.sentence.text,
+        "Invoices are sent monthly.",  # no pointing back: alone
+    ]
+
+
+def test_a_nested_list_is_quoted_once_whatever_order_its_units_come_in(tmp_path: Path) -> None:
+    vault = (
+        "# Keys\n\nThe key vault must meet these requirements:\n"
+        "- Soft delete is enabled.\n- **Permissions**:\n  - get\n  - wrap key\n"
+    )
+    engine = engine_over(tmp_path, {"vault.md": vault})
+    units = engine.retriever.retrieve_with_sentences("key vault permissions", 4).candidates
+    items = sorted((c for c in units if c.sentence.kind == "item"), key=lambda c: c.sentence.start)
+    nested_first = [items[2], items[3], items[0], items[1]]  # "get", "wrap key" before parents
+    markers: dict[tuple[str, int], int] = {}
+    lines = render(
+        nested_first, lambda c: markers.setdefault(c.sentence.start, len(markers) + 1), str
+    ).splitlines()
+    assert [re.sub(r" \[\d+\]$", "", line) for line in lines] == [
+        "- The key vault must meet these requirements:",
+        "  - Soft delete is enabled.",
+        "  - **Permissions**:",
+        "    - get",
+        "    - wrap key",
+    ]

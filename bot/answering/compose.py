@@ -59,6 +59,51 @@ def lead_of(candidate: Candidate) -> Candidate | None:
     return replace(candidate, sentence=lead)
 
 
+# A sentence that opens by pointing back ("For example, a 408 error…", "This applies…") is
+# read with the sentence before it; general English (and the framing languages') discourse
+# words, nothing of any corpus.
+_POINTS_BACK = re.compile(
+    r"(?:for (?:example|instance)|e\.\s?g\.|in (?:this|that|such|either|both) cases?|this|"
+    r"these|that|those|such|it|they|its|their|otherwise|however|also|additionally|"
+    r"in addition|then|par exemple|zum beispiel|ad esempio|por ejemplo)\b",
+    re.IGNORECASE,
+)
+ADJACENT = 3  # characters between two sentences of one paragraph (a space, a line break)
+
+
+def with_antecedents(
+    chosen: Sequence[Candidate], candidates: Sequence[Candidate]
+) -> list[Candidate]:
+    """`chosen`, each sentence that points back preceded by the sentence it points to (the
+    one just before it in its paragraph, when retrieved)."""
+    result: list[Candidate] = []
+    held = {(c.sentence.source, c.sentence.start) for c in chosen}
+    for candidate in chosen:
+        sentence = candidate.sentence
+        if sentence.kind == "sentence" and _POINTS_BACK.match(sentence.text):
+            before = _sentence_before(candidate, candidates)
+            if before is not None and (before.sentence.source, before.sentence.start) not in held:
+                held.add((before.sentence.source, before.sentence.start))
+                result.append(before)
+        result.append(candidate)
+    return result
+
+
+def _sentence_before(candidate: Candidate, candidates: Sequence[Candidate]) -> Candidate | None:
+    sentence = candidate.sentence
+    return next(
+        (
+            c
+            for c in candidates
+            if c.sentence.source == sentence.source
+            and c.sentence.kind == "sentence"
+            and c.sentence.heading == sentence.heading
+            and 0 <= sentence.start - c.sentence.end <= ADJACENT
+        ),
+        None,
+    )
+
+
 def with_siblings(
     chosen: Sequence[Candidate], candidates: Sequence[Candidate], question: str
 ) -> list[Candidate]:
@@ -129,8 +174,13 @@ def render(
             groups.append((lead, [unit]))
     lines: list[str] = []
     shown: set[tuple[str, int]] = set()  # leads whose members are already shown under them
+    printed: set[tuple[str, int]] = set()
+    nested = {(m.sentence.source, m.sentence.start) for _, members in groups for m in members}
 
     def show(unit: Candidate, depth: int) -> None:
+        if (unit.sentence.source, unit.sentence.start) in printed:
+            return
+        printed.add((unit.sentence.source, unit.sentence.start))
         lines.append(f"{'  ' * depth}- {quote(unit.sentence.text)} [{cite(unit)}]")
         key = (unit.sentence.source, unit.sentence.start)
         if key in by_lead and key not in shown and depth < 3:  # an item with nested items
@@ -141,6 +191,8 @@ def render(
     for lead, members in groups:
         if lead is None:
             show(members[0], 0)
+        elif (lead.sentence.source, lead.sentence.start) in nested:
+            continue  # a nested list's item: shown under its own parent
         elif (lead.sentence.source, lead.sentence.start) not in shown:
             show(lead, 0)
     return "\n".join(lines)
