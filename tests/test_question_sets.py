@@ -106,21 +106,21 @@ def test_eval_runs_a_question_set_over_any_corpus_folder(tmp_path: Path) -> None
     assert bad.returncode == 2 and b"--questions" in bad.stderr
 
 
-# The gate on another vendor's documentation, per embedding model. Measured 2026-11-29
-# (README, "Evaluation"): e5 facts 0.37, citation precision 0.67, near-miss 1.00; MiniLM
-# facts 0.37, citation precision 0.63, near-miss 1.00. The gates sit below: they stop a
+# The gate on another vendor's documentation, per embedding model. Measured 2026-11-30
+# (README, "Evaluation"): e5 facts 0.48, citation precision 0.68, near-miss 1.00; MiniLM
+# facts 0.44, citation precision 0.69, near-miss 1.00. The gates sit below: they stop a
 # regression, they are not the targets (facts 0.80), which the offline answerer does
 # not reach yet.
 AZURE_GATES = {
     "multilingual-e5-small-q4": {
-        "facts": 0.30,
-        "citation_precision": 0.58,
+        "facts": 0.42,
+        "citation_precision": 0.62,
         "nearmiss_accuracy": 0.66,
         "verbatim_quotes": 1.0,
     },
     "all-MiniLM-L6-v2-onnx-int8": {
-        "facts": 0.30,
-        "citation_precision": 0.55,
+        "facts": 0.38,
+        "citation_precision": 0.62,
         "nearmiss_accuracy": 0.66,
         "verbatim_quotes": 1.0,
     },

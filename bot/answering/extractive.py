@@ -26,7 +26,7 @@ from bot.answering.compose import (
     with_antecedents,
     with_siblings,
 )
-from bot.answering.facts.conflicts import find_conflicts, reliability
+from bot.answering.facts.conflicts import FoundConflict, find_conflicts, reliability
 from bot.answering.facts.costs import (
     UnitLine,
     estimate,
@@ -179,9 +179,13 @@ class ExtractiveAnswerer:
         units = with_siblings(
             with_antecedents(ordered, retrieval.candidates), retrieval.candidates, question
         )
+        if not asks_for_list(question):  # what cannot fit whatever else the answer holds
+            while len(units) > 1 and sum(len(u.sentence.text) for u in units) > MAX_ANSWER_CHARS:
+                units = units[:-1]
+        found = find_conflicts(question, retrieval.candidates, known)  # once: it reads them all
         while True:  # the fewest units dropped for the answer to fit in MAX_ANSWER_CHARS
             cited = Citations()
-            extra = self._supplements(retrieval, today, cited, ranked)
+            extra = self._supplements(retrieval, today, cited, ranked, found)
             if extra.unpriced:
                 return self._not_answered(question, language, (extra.unpriced,))
             quotes = render(units, cited.add, _unmarked)
@@ -224,7 +228,12 @@ class ExtractiveAnswerer:
         return self._supplements(retrieval, today, cited, ranked)
 
     def _supplements(
-        self, retrieval: Retrieval, today: date, cited: Citations, ranked: list[Scored]
+        self,
+        retrieval: Retrieval,
+        today: date,
+        cited: Citations,
+        ranked: list[Scored],
+        found: list[FoundConflict] | None = None,
     ) -> Supplements:
         question = retrieval.question
         language = guess_language(question)
@@ -265,8 +274,10 @@ class ExtractiveAnswerer:
             current = replacements(retrieval.candidates, asked, known)
             lead.append(status_section(happened, current, today, cited, language))
         tail, conflicts = [], []
-        for found in find_conflicts(question, retrieval.candidates, known):
-            text, conflict = conflict_section(found, cited, language)
+        if found is None:
+            found = find_conflicts(question, retrieval.candidates, known)
+        for each in found:
+            text, conflict = conflict_section(each, cited, language)
             tail.append(text)
             conflicts.append(conflict)
         return Supplements(tuple(lead), tuple(tail), tuple(conflicts))
