@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.answering.answers import Answer
+from bot.answering.calibration import PROBES_BY_LANGUAGE
 from bot.answering.compose import render, with_antecedents
 from bot.answering.engine import Engine
 from bot.answering.followups import standalone
@@ -284,4 +285,75 @@ def test_a_nested_list_is_quoted_once_whatever_order_its_units_come_in(tmp_path:
         "  - **Permissions**:",
         "    - get",
         "    - wrap key",
+    ]
+
+
+ACME = {
+    "pricing.md": (
+        "# Acme Vision API pricing\n\nThe Acme Vision API costs $3 per million input tokens.\n"
+        "Output tokens cost $9 per million tokens.\n"
+        "Batch requests receive a 50% discount on both input and output.\n"
+    ),
+    "deployment.md": (
+        "# Deploying Acme Vision\n\nAcme Vision can be self-hosted on servers with at least "
+        "four GPUs.\nCustomers in the EU can choose data residency in Frankfurt or Paris.\n"
+    ),
+}
+
+
+def test_a_question_in_another_language_is_measured_against_probes_in_the_documents_language(
+    tmp_path: Path,
+) -> None:
+    # e5 puts "Quel est le prix…" nearer the French recipe probe (0.85) than the English
+    # documents about prices (0.80): against all probes it was refused.
+    engine = engine_over(tmp_path, ACME)
+    assert engine.retriever.gates.vectors.shape[0] == len(PROBES_BY_LANGUAGE["en"])
+    priced = engine.ask("Quel est le prix du traitement par lots ?")
+    assert priced.grounded and "$3 per million input tokens" in priced.answer
+    recipe = engine.ask("Quelle est la meilleure recette de quiche lorraine ?")
+    assert not recipe.grounded and not recipe.citations
+
+
+def test_only_a_sentence_of_the_same_paragraph_is_an_antecedent(tmp_path: Path) -> None:
+    text = (
+        "Payment terms are 30 days net from the invoice date.\n\n"
+        "It supports single sign-on through SAML 2.0 for every plan.\n"
+        "The helpdesk is open from 9:00 to 17:00 CET on working days.\n"
+        "IT administrators can reset user passwords from the console.\n"
+    )
+    engine = engine_over(tmp_path, {"policy.txt": text})
+    units = engine.retriever.retrieve_with_sentences("single sign-on passwords", 4).candidates
+    by_start = {c.sentence.text.split()[0]: c for c in units}
+    sso, admins, helpdesk = by_start["It"], by_start["IT"], by_start["The"]
+    assert [c.sentence.text for c in with_antecedents([sso], units)] == [sso.sentence.text]
+    assert with_antecedents([admins], units) == [admins]  # "IT" points nowhere
+    assert with_antecedents([helpdesk, by_start["Payment"]], units)[0] is helpdesk
+
+
+def test_an_antecedent_chosen_after_its_sentence_moves_before_it(tmp_path: Path) -> None:
+    text = "Batch requests receive a 50% discount.\nThis applies to every paid plan.\n"
+    engine = engine_over(tmp_path, {"batch.md": text})
+    units = engine.retriever.retrieve_with_sentences("batch discount plans", 4).candidates
+    this, batch = (next(c for c in units if c.sentence.text.startswith(w)) for w in ("This", "B"))
+    assert with_antecedents([this, batch], units) == [batch, this]
+
+
+def test_a_list_nested_four_deep_is_quoted_whole(tmp_path: Path) -> None:
+    setup = (
+        "# Setup\n\nDo the following steps:\n- Configure security:\n  - Enable SSO:\n"
+        "    - Choose SAML 2.0:\n      - Upload the IdP metadata XML file.\n"
+        "      - Map the email attribute.\n"
+    )
+    engine = engine_over(tmp_path, {"setup.md": setup})
+    units = engine.retriever.retrieve_with_sentences("SAML metadata", 4).candidates
+    items = sorted((c for c in units if c.sentence.kind == "item"), key=lambda c: c.sentence.start)
+    deepest_first = sorted(items, key=lambda c: -c.sentence.lead_start)
+    lines = render(deepest_first, lambda c: c.sentence.start, str).splitlines()
+    assert [re.sub(r" \[\d+\]$", "", line) for line in lines] == [
+        "- Do the following steps:",
+        "  - Configure security:",
+        "    - Enable SSO:",
+        "      - Choose SAML 2.0:",
+        "        - Upload the IdP metadata XML file.",
+        "        - Map the email attribute.",
     ]

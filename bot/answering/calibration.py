@@ -13,8 +13,10 @@ closer to the corpus than to questions about something else. So the gates are me
 2. For each probe, read the three figures the answerer gates on: the cosine with the nearest
    document centroid (`domain`), the best passage's cosine (`passage`) and the best unit's
    cosine among the units of the retrieved passages (`unit`), each less the probe's cosine
-   with the nearest *other* probe: its lead over the off-domain questions (leave-one-out, so
-   that each probe stands for an off-domain question the list does not hold).
+   with the nearest *other* probe in the documents' languages: its lead over the off-domain
+   questions (leave-one-out, so that each probe stands for an off-domain question the list
+   does not hold; in the documents' languages, because e5 puts a French question nearer a
+   French recipe question than English documents on its very subject).
 3. Each gate is the highest lead a probe reached, plus MARGIN of the spread between the
    probes' median and that highest lead. A question is off the corpus's subject
    (`Gates.off_subject`) when its lead on every document's subject is no larger than some
@@ -32,57 +34,68 @@ all-MiniLM, -0.06 and 0.02 for English questions.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-PROBES = (
-    "What is the best way to bake sourdough bread at home?",
-    "Who won the 2022 FIFA World Cup final?",
-    "How many calories are in a banana?",
-    "What is the capital city of Australia?",
-    "How do I treat a mild sunburn?",
-    "Which hiking trails are best in the Alps in autumn?",
-    "How long should I boil an egg for a soft yolk?",
-    "What is the plot of Shakespeare's Hamlet?",
-    "How do I change a flat tyre on a bicycle?",
-    "When do tulips bloom in the Netherlands?",
-    "What are the rules of cricket?",
-    "How do I get rid of aphids on roses?",
-    "Who painted the Mona Lisa?",
-    "What is a good stretching routine after running?",
-    "How do you play the guitar chord G major?",
-    "What should I pack for a beach holiday with children?",
-    "Why is the sky blue?",
-    "How do I train my puppy to sit?",
-    "Which wine goes well with grilled fish?",
-    "How tall is Mount Everest?",
-    "Will it rain in London tomorrow afternoon?",
-    "What time does the last train to Berlin leave tonight?",
-    "How do I solve a quadratic equation?",
-    "Who is the lead singer of Coldplay?",
-    "How do I remove a red wine stain from a carpet?",
-    "What is a good name for a golden retriever puppy?",
-    "Quelle est la meilleure recette de ratatouille ?",
-    "Qui a gagné le Tour de France l'année dernière ?",
-    "Comment soigner un rhume rapidement ?",
-    "Quels sont les horaires d'ouverture du Louvre ?",
-    "Quel temps fera-t-il à Lyon ce week-end ?",
-    "Wie backe ich einen Apfelstrudel?",
-    "Wer hat die Fußball-Bundesliga gewonnen?",
-    "Wie pflege ich eine Orchidee richtig?",
-    "Welche Wanderwege gibt es im Schwarzwald?",
-    "Wie wird das Wetter am Wochenende in München?",
-    "Come si prepara un buon risotto ai funghi?",
-    "Chi ha vinto il Giro d'Italia?",
-    "Qual è il periodo migliore per visitare la Sicilia?",
-    "Come si cura una pianta di basilico?",
-    "¿Cómo se prepara una paella valenciana?",
-    "¿Quién ganó la liga de fútbol española?",
-    "¿Cuál es la mejor época para visitar Andalucía?",
-    "¿Cómo se cuida un gato recién adoptado?",
-)
+PROBES_BY_LANGUAGE = {
+    "en": (
+        "What is the best way to bake sourdough bread at home?",
+        "Who won the 2022 FIFA World Cup final?",
+        "How many calories are in a banana?",
+        "What is the capital city of Australia?",
+        "How do I treat a mild sunburn?",
+        "Which hiking trails are best in the Alps in autumn?",
+        "How long should I boil an egg for a soft yolk?",
+        "What is the plot of Shakespeare's Hamlet?",
+        "How do I change a flat tyre on a bicycle?",
+        "When do tulips bloom in the Netherlands?",
+        "What are the rules of cricket?",
+        "How do I get rid of aphids on roses?",
+        "Who painted the Mona Lisa?",
+        "What is a good stretching routine after running?",
+        "How do you play the guitar chord G major?",
+        "What should I pack for a beach holiday with children?",
+        "Why is the sky blue?",
+        "How do I train my puppy to sit?",
+        "Which wine goes well with grilled fish?",
+        "How tall is Mount Everest?",
+        "Will it rain in London tomorrow afternoon?",
+        "What time does the last train to Berlin leave tonight?",
+        "How do I solve a quadratic equation?",
+        "Who is the lead singer of Coldplay?",
+        "How do I remove a red wine stain from a carpet?",
+        "What is a good name for a golden retriever puppy?",
+    ),
+    "fr": (
+        "Quelle est la meilleure recette de ratatouille ?",
+        "Qui a gagné le Tour de France l'année dernière ?",
+        "Comment soigner un rhume rapidement ?",
+        "Quels sont les horaires d'ouverture du Louvre ?",
+        "Quel temps fera-t-il à Lyon ce week-end ?",
+    ),
+    "de": (
+        "Wie backe ich einen Apfelstrudel?",
+        "Wer hat die Fußball-Bundesliga gewonnen?",
+        "Wie pflege ich eine Orchidee richtig?",
+        "Welche Wanderwege gibt es im Schwarzwald?",
+        "Wie wird das Wetter am Wochenende in München?",
+    ),
+    "it": (
+        "Come si prepara un buon risotto ai funghi?",
+        "Chi ha vinto il Giro d'Italia?",
+        "Qual è il periodo migliore per visitare la Sicilia?",
+        "Come si cura una pianta di basilico?",
+    ),
+    "es": (
+        "¿Cómo se prepara una paella valenciana?",
+        "¿Quién ganó la liga de fútbol española?",
+        "¿Cuál es la mejor época para visitar Andalucía?",
+        "¿Cómo se cuida un gato recién adoptado?",
+    ),
+}
+PROBES = tuple(probe for probes in PROBES_BY_LANGUAGE.values() for probe in probes)
 MARGIN = 0.05  # of the spread between the probes' median and their highest value
 
 
@@ -140,14 +153,25 @@ OPEN = Gates(domain=-2.0, passage=-2.0, unit=-2.0)  # nothing to measure against
 Measure = Callable[[str], Probe]
 
 
-def calibrate(measure: Measure, probes: Sequence[str] = PROBES) -> Gates:
-    """The gates from `measure(probe)` for every probe (see the module's docstring)."""
+def calibrate(
+    measure: Measure,
+    probes: Sequence[str] = PROBES,
+    reference: Collection[str] | None = None,
+) -> Gates:
+    """The gates from `measure(probe)` for every probe (see the module's docstring).
+
+    `reference` holds the probes a lead is measured against (default: all): those in the
+    documents' own languages (`reference_probes`), so that a question in another language is
+    compared with texts as foreign to it as the documents are, not with probes that share
+    only its language."""
     measured = tuple(measure(question) for question in probes)
-    if len(measured) < 2:
+    kept = [i for i, p in enumerate(probes) if reference is None or p in reference]
+    if len(measured) < 2 or not kept:
         return OPEN
     vectors = np.stack([_unit_length(p.vector) for p in measured])
-    similar = vectors @ vectors.T
-    np.fill_diagonal(similar, -np.inf)  # leave one out: a probe's nearest is another probe
+    similar = vectors @ vectors[kept].T
+    for column, row in enumerate(kept):
+        similar[row, column] = -np.inf  # leave one out: a probe's nearest is another probe
     nearest = similar.max(axis=1)
     leads = tuple(
         Lead(p.domain - n, p.passage - n, p.unit - n)
@@ -159,8 +183,14 @@ def calibrate(measure: Measure, probes: Sequence[str] = PROBES) -> Gates:
         unit=_gate([lead.unit for lead in leads]),
         probes=measured,
         leads=leads,
-        vectors=vectors,
+        vectors=vectors[kept],
     )
+
+
+def reference_probes(languages: Collection[str]) -> tuple[str, ...]:
+    """The probes in the given languages (the documents'); all when none of them has probes."""
+    chosen = tuple(p for language in languages for p in PROBES_BY_LANGUAGE.get(language, ()))
+    return chosen or PROBES
 
 
 def _unit_length(vector: Sequence[float]) -> np.ndarray:

@@ -74,34 +74,54 @@ ADJACENT = 3  # characters between two sentences of one paragraph (a space, a li
 def with_antecedents(
     chosen: Sequence[Candidate], candidates: Sequence[Candidate]
 ) -> list[Candidate]:
-    """`chosen`, each sentence that points back preceded by the sentence it points to (the
-    one just before it in its paragraph, when retrieved)."""
+    """`chosen`, each sentence that points back right after the sentence it points to (the
+    one before it in its paragraph, when retrieved), which is moved there if chosen too;
+    nothing twice, not even the same words at two places."""
     result: list[Candidate] = []
-    held = {(c.sentence.source, c.sentence.start) for c in chosen}
-    for candidate in chosen:
-        sentence = candidate.sentence
-        if sentence.kind == "sentence" and _POINTS_BACK.match(sentence.text):
-            before = _sentence_before(candidate, candidates)
-            if before is not None and (before.sentence.source, before.sentence.start) not in held:
-                held.add((before.sentence.source, before.sentence.start))
-                result.append(before)
+    placed: set[tuple[str, int]] = set()
+    said: set[str] = set()
+
+    def place(candidate: Candidate) -> None:
+        placed.add((candidate.sentence.source, candidate.sentence.start))
+        said.add(" ".join(candidate.sentence.text.lower().split()))
         result.append(candidate)
+
+    def fresh(candidate: Candidate) -> bool:
+        key = (candidate.sentence.source, candidate.sentence.start)
+        return key not in placed and " ".join(candidate.sentence.text.lower().split()) not in said
+
+    for candidate in chosen:
+        if not fresh(candidate):
+            continue
+        before = _sentence_before(candidate, candidates) if _points_back(candidate) else None
+        if before is not None and fresh(before):
+            place(before)
+        place(candidate)
     return result
 
 
-def _sentence_before(candidate: Candidate, candidates: Sequence[Candidate]) -> Candidate | None:
+def _points_back(candidate: Candidate) -> bool:
     sentence = candidate.sentence
-    return next(
-        (
-            c
-            for c in candidates
-            if c.sentence.source == sentence.source
-            and c.sentence.kind == "sentence"
-            and c.sentence.heading == sentence.heading
-            and 0 <= sentence.start - c.sentence.end <= ADJACENT
-        ),
-        None,
-    )
+    opening = _POINTS_BACK.match(sentence.text) if sentence.kind == "sentence" else None
+    return opening is not None and not opening.group().isupper()  # "IT administrators…"
+
+
+def _sentence_before(candidate: Candidate, candidates: Sequence[Candidate]) -> Candidate | None:
+    """The sentence just before, in the same paragraph: the text between them, read in the
+    passage that holds both, is a space or a line break, not a blank line."""
+    sentence = candidate.sentence
+    chunk = candidate.passage.chunk
+    for other in candidates:
+        before = other.sentence
+        if (
+            before.source == sentence.source
+            and before.kind == "sentence"
+            and chunk.start <= before.start
+            and 0 <= sentence.start - before.end <= ADJACENT
+        ):
+            gap = chunk.text[before.end - chunk.start : sentence.start - chunk.start]
+            return other if not gap.strip() and gap.count("\n") <= 1 else None
+    return None
 
 
 def with_siblings(
@@ -183,7 +203,7 @@ def render(
         printed.add((unit.sentence.source, unit.sentence.start))
         lines.append(f"{'  ' * depth}- {quote(unit.sentence.text)} [{cite(unit)}]")
         key = (unit.sentence.source, unit.sentence.start)
-        if key in by_lead and key not in shown and depth < 3:  # an item with nested items
+        if key in by_lead and key not in shown:  # an item with nested items
             shown.add(key)
             for member in groups[by_lead[key]][1]:
                 show(member, depth + 1)

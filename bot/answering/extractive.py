@@ -79,10 +79,13 @@ KEYWORD_WEIGHT = 0.5
 PASSAGE_WEIGHT = 0.25
 ANSWER_TYPE_BONUS = 0.15
 OTHER_MODEL_PENALTY = 0.3
-# A unit joins the answer when it scores within this margin of the best one (the answer is
-# then cut to MAX_ANSWER_CHARS from its weakest unit). Measured with `procurebot eval` on the
-# golden set and ../shared/corpora: 0.3 to 0.5 and 6 to 10 units find the same facts.
+# A unit joins the answer when it scores within SURE_MARGIN of the best one, or within
+# KEEP_MARGIN and holds a keyword of the question (the answer is then cut to MAX_ANSWER_CHARS
+# from its weakest unit). Measured with `procurebot eval` on the golden set and
+# ../shared/corpora: margins 0.3 to 0.5 and 6 to 10 units find the same facts; SURE_MARGIN
+# 0.1 to 0.4 too, and the smaller quotes fewer units that share no word with the question.
 KEEP_MARGIN = 0.4
+SURE_MARGIN = 0.2
 MAX_UNITS = 8
 EVENT_UNITS = 5  # the best units about the asked model that the availability status reads
 PART_UNITS = 30  # the best units overall among which each part of a question finds its own
@@ -166,7 +169,8 @@ class ExtractiveAnswerer:
         for need in needs(question):  # the best unit that holds what was asked leads
             best = next(s for s in ranked if answers(need, s.candidate, asked, known))
             ranked = [best, *(s for s in ranked if s is not best)]
-        chosen = [s.candidate for s in _choose(ranked)]
+        wanted = {t for t in query_terms(question) if self._retriever.idf(t) > 0}
+        chosen = [s.candidate for s in _choose(ranked, wanted)]
         leaders = [
             best
             for part in retrieval.parts
@@ -389,8 +393,9 @@ def _coverage(weights: dict[str, float], text: str) -> float:
     return sum(weight for term, weight in weights.items() if term in found) / total
 
 
-def _choose(ranked: list[Scored]) -> list[Scored]:
-    """The best units: those within KEEP_MARGIN of the best one, at most MAX_UNITS, without
+def _choose(ranked: list[Scored], wanted: set[str]) -> list[Scored]:
+    """The best units: those within SURE_MARGIN of the best one, and those within KEEP_MARGIN
+    that hold one of the question's keyword terms (`wanted`), at most MAX_UNITS, without
     duplicates. Several may come from one source: the document that answers often holds the
     whole answer in neighbouring units (measured on the development corpora, a cap per source
     lost facts and citation precision alike)."""
@@ -401,9 +406,13 @@ def _choose(ranked: list[Scored]) -> list[Scored]:
         if len(chosen) == MAX_UNITS or item.score < best - KEEP_MARGIN:
             break
         normalised = " ".join(item.text.lower().split())
-        if normalised not in seen:
-            seen.add(normalised)
-            chosen.append(item)
+        sure = item.score >= best - SURE_MARGIN
+        if normalised in seen or not (
+            sure or wanted & set(terms(f"{item.candidate.sentence.lead} {item.text}"))
+        ):
+            continue
+        seen.add(normalised)
+        chosen.append(item)
     return chosen
 
 

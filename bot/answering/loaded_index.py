@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +32,9 @@ from index.store import ChunkStore, StoredDocument
 logger = logging.getLogger(__name__)
 
 
+LANGUAGE_SHARE = 0.2  # a language of this share of the chunks or more is the documents'
+
+
 @dataclass(frozen=True)
 class _Loaded:
     """One document version as read from the store."""
@@ -49,6 +52,7 @@ class _Held:
     vector_sum: np.ndarray
     aliases: Aliases
     family_counts: FamilyCounts
+    languages: Counter[str]  # chunks per language
 
 
 class LoadedIndex:
@@ -63,6 +67,7 @@ class LoadedIndex:
         self.aliases: Aliases = {}
         self.families: Families = frozenset()  # the product families the documents name
         self.centroids = np.zeros((0, 0))  # one unit vector per document: its chunks' mean
+        self.languages: frozenset[str] = frozenset()  # each of LANGUAGE_SHARE of the chunks
         self.sentences = SentenceSpans()
 
     def sync(self, store: ChunkStore) -> tuple[int, int]:
@@ -102,6 +107,7 @@ class LoadedIndex:
             document.vector_sum,
             learn_aliases(lines, frozenset(counts)),
             counts,
+            Counter(chunk.language for chunk in document.chunks),
         )
         self.sentences.add(source, document.sentence_ids)
 
@@ -120,6 +126,11 @@ class LoadedIndex:
                 merged[model] |= same
         self.aliases = {model: frozenset(same) for model, same in merged.items()}
         self.families = families(held.family_counts for held in self._held.values())
+        chunks = sum((held.languages for held in self._held.values()), Counter[str]())
+        total = sum(chunks.values())
+        self.languages = frozenset(
+            language for language, n in chunks.items() if n >= LANGUAGE_SHARE * total
+        )
         sums = [held.vector_sum for held in self._held.values() if held.vector_sum.size]
         norms = [float(np.linalg.norm(total)) for total in sums]
         self.centroids = (

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from bot.answering.calibration import Gates, Probe, calibrate
+from bot.answering.calibration import Gates, Probe, calibrate, reference_probes
 from bot.answering.facts.entities import Aliases, Families
 from bot.answering.keywords import query_terms
 from bot.answering.loaded_index import LoadedIndex
@@ -92,7 +92,9 @@ class HybridRetriever:
         derived on first use and again after the corpus changed."""
         with self._gates_lock:
             if self._gates is None:
-                self._gates = calibrate(self.probe)
+                with self._loaded.lock:
+                    languages = self._loaded.languages
+                self._gates = calibrate(self.probe, reference=reference_probes(languages))
                 logger.info(
                     "relevance gates (leads over off-domain probes): "
                     "domain %+.4f, passage %+.4f, unit %+.4f",
