@@ -136,7 +136,7 @@ class Gates:
 
     def lead(self, vector: Sequence[float], domain: float, passage: float, unit: float) -> Lead:
         """The question's lead over the nearest probe (0 subtracted when there is none)."""
-        nearest = _nearest(self.vectors, _unit_length(vector)) if len(self.vectors) else 0.0
+        nearest = float((self.vectors @ _unit_length(vector)).max()) if len(self.vectors) else 0.0
         return Lead(domain - nearest, passage - nearest, unit - nearest)
 
     def off_subject(
@@ -197,10 +197,6 @@ def _unit_length(vector: Sequence[float]) -> np.ndarray:
     array = np.asarray(vector, dtype=np.float64)
     norm = float(np.linalg.norm(array))
     return array / norm if norm else array
-
-
-def _nearest(vectors: np.ndarray, vector: np.ndarray) -> float:
-    return float((vectors @ vector).max())
 
 
 def _gate(values: list[float]) -> float:

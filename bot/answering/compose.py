@@ -78,26 +78,21 @@ def with_antecedents(
     one before it in its paragraph, when retrieved), which is moved there if chosen too;
     nothing twice, not even the same words at two places."""
     result: list[Candidate] = []
-    placed: set[tuple[str, int]] = set()
     said: set[str] = set()
-
-    def place(candidate: Candidate) -> None:
-        placed.add((candidate.sentence.source, candidate.sentence.start))
-        said.add(" ".join(candidate.sentence.text.lower().split()))
-        result.append(candidate)
-
-    def fresh(candidate: Candidate) -> bool:
-        key = (candidate.sentence.source, candidate.sentence.start)
-        return key not in placed and " ".join(candidate.sentence.text.lower().split()) not in said
-
     for candidate in chosen:
-        if not fresh(candidate):
+        if normalised(candidate.sentence.text) in said:
             continue
         before = _sentence_before(candidate, candidates) if _points_back(candidate) else None
-        if before is not None and fresh(before):
-            place(before)
-        place(candidate)
+        for unit in (before, candidate):
+            if unit is not None and normalised(unit.sentence.text) not in said:
+                said.add(normalised(unit.sentence.text))
+                result.append(unit)
     return result
+
+
+def normalised(text: str) -> str:
+    """The text as compared for duplicates: lower case, spaces collapsed."""
+    return " ".join(text.lower().split())
 
 
 def _points_back(candidate: Candidate) -> bool:
@@ -193,27 +188,23 @@ def render(
             by_lead[key] = len(groups)
             groups.append((lead, [unit]))
     lines: list[str] = []
-    shown: set[tuple[str, int]] = set()  # leads whose members are already shown under them
-    printed: set[tuple[str, int]] = set()
+    printed: set[tuple[str, int]] = set()  # each unit once, its nested items under it
     nested = {(m.sentence.source, m.sentence.start) for _, members in groups for m in members}
 
     def show(unit: Candidate, depth: int) -> None:
-        if (unit.sentence.source, unit.sentence.start) in printed:
-            return
-        printed.add((unit.sentence.source, unit.sentence.start))
-        lines.append(f"{'  ' * depth}- {quote(unit.sentence.text)} [{cite(unit)}]")
         key = (unit.sentence.source, unit.sentence.start)
-        if key in by_lead and key not in shown:  # an item with nested items
-            shown.add(key)
+        if key in printed:
+            return
+        printed.add(key)
+        lines.append(f"{'  ' * depth}- {quote(unit.sentence.text)} [{cite(unit)}]")
+        if key in by_lead:  # an item with nested items
             for member in groups[by_lead[key]][1]:
                 show(member, depth + 1)
 
     for lead, members in groups:
         if lead is None:
             show(members[0], 0)
-        elif (lead.sentence.source, lead.sentence.start) in nested:
-            continue  # a nested list's item: shown under its own parent
-        elif (lead.sentence.source, lead.sentence.start) not in shown:
+        elif (lead.sentence.source, lead.sentence.start) not in nested:  # else under its parent
             show(lead, 0)
     return "\n".join(lines)
 

@@ -21,6 +21,7 @@ from bot.answering.attributes import asked_but_unmentioned, specific_words
 from bot.answering.compose import (
     MAX_ANSWER_CHARS,
     asks_for_list,
+    normalised,
     render,
     rows_asked,
     with_antecedents,
@@ -405,13 +406,13 @@ def _choose(ranked: list[Scored], wanted: set[str]) -> list[Scored]:
     for item in ranked:
         if len(chosen) == MAX_UNITS or item.score < best - KEEP_MARGIN:
             break
-        normalised = " ".join(item.text.lower().split())
+        text = normalised(item.text)
         sure = item.score >= best - SURE_MARGIN
-        if normalised in seen or not (
+        if text in seen or not (
             sure or wanted & set(terms(f"{item.candidate.sentence.lead} {item.text}"))
         ):
             continue
-        seen.add(normalised)
+        seen.add(text)
         chosen.append(item)
     return chosen
 
