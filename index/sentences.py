@@ -11,8 +11,9 @@ bullets, paragraphs), and this module reads that shape into units a citation can
 
 Each unit keeps the heading path above it ("Pricing › Batch") and its exact span; a row or
 item keeps the span of its header or lead-in (`lead_start`/`lead_end`, -1 when none). Front
-matter, code blocks and markup lines (MDX imports and component tags, `:::` fences, include
-directives, HTML comments, link definitions, table separator rows) are never quotable.
+matter, code blocks, display maths (`$$` blocks: LaTeX is markup, not prose) and markup lines
+(MDX imports and component tags, `:::` fences, include directives, HTML comments, link
+definitions, table separator rows) are never quotable.
 Questions and bare titles are not quotable either, and an over-long unit is cut at a word.
 """
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 from index.documents import Document
 
-SPLITTER_SIGNATURE = "units-v2"
+SPLITTER_SIGNATURE = "units-v3"
 MIN_SENTENCE_CHARS = 12
 MAX_QUOTE_CHARS = 600  # a sentence or list item
 MAX_ROW_CHARS = 1200  # a table row is read whole or not at all when it fits
@@ -49,7 +50,7 @@ _TABLE_SEPARATOR = re.compile(
     r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$"  # "---", "|:--|--:|"
     r"|^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)+\|?\s*$"  # "-|-": one dash a cell, with a pipe
 )
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_FENCE = re.compile(r"^\s*(```|~~~|\$\$\s*$)")  # code, and display maths on "$$" lines
 _MARKUP = re.compile(
     r"^\s*(?:"
     r"(?:import|export)\s.*|"  # MDX imports and exports
@@ -59,7 +60,8 @@ _MARKUP = re.compile(
     r"\[!(?:INCLUDE|NOTE|TIP|IMPORTANT|WARNING|CAUTION)[^\]]*\].*|"  # directives
     r"\[[^\]]+\]:\s+\S+.*|"  # link definitions
     r"[-*_=]{3,}\s*|"  # rules
-    r"\{[%{].*"  # template tags
+    r"\{[%{].*|"  # template tags
+    r"\$\$.*\$\$\s*"  # display maths on one line
     r")$",
     re.IGNORECASE,
 )

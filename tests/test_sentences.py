@@ -165,3 +165,16 @@ def test_a_lazy_item_line_and_a_one_dash_delimiter_row() -> None:
         (ITEM, "Second item continues on\nthe next line lazily.", "Intro list:"),
         (ROW, "Swift 2|64K", "Model|Context"),
     ]
+
+
+def test_display_maths_is_markup_never_a_quote() -> None:
+    text = (
+        "The training cost is the hours times the hourly rate.\n\n"
+        "$$\n\\text{Total cost} = 4 \\times 100 = \\$400\n$$\n\n"
+        "$$ x = 2 $$\n\n"
+        "Hosting is billed per hour as well.\n"
+    )
+    assert [quote for _, quote, _ in _units(text)] == [
+        "The training cost is the hours times the hourly rate.",
+        "Hosting is billed per hour as well.",
+    ]
