@@ -1,8 +1,12 @@
 """The corpus: its files, read as documents with the metadata a citation shows.
 
 Metadata comes from `catalog.toml` in the corpus folder; a file the catalog does not list
-gets metadata derived from the file itself (title from its first heading or line, the newest
-date its text mentions, its language guessed from its words, kind "other").
+gets metadata derived from the file itself: its title from its front matter or first heading
+or line, its language guessed from its words, kind "other", and its own date (`own_date`):
+the front matter's, else a "Date:" / "Last updated" / "As of" line near its top, else the
+PDF's or Word file's properties, and only as a last resort the newest date its text mentions
+(then `date_basis` says the date is guessed). An addendum dated 2026-10-15 whose term runs to
+2027-10-31 is dated 2026-10-15.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 from index.errors import CatalogError, DocumentError
 from index.language import guess_language
-from index.loaders import extracted, is_supported, load_text
+from index.loaders import embedded_date, extracted, is_supported, load_text
 
 CATALOG_NAME = "catalog.toml"
 KINDS = ("vendor-docs", "model-directory", "news", "community", "other")
@@ -151,13 +155,18 @@ def read_document(
             extracted=extracted(path),
             stamp=stamp,
         )
-    newest = newest_date(text)
+    written, basis = own_date(text)
+    if written is None:
+        written, basis = embedded_date(path, data)
+    if written is None:
+        written = newest_date(text)
+        basis = GUESSED if written else ""
     return Document(
         source=source,
         title=derive_title(text, path),
         kind="other",
-        date=newest,
-        date_basis="derived: the newest date the text mentions" if newest else "",
+        date=written,
+        date_basis=basis,
         language=guess_language(text),
         sha256=sha256,
         text=text,
@@ -212,16 +221,96 @@ def _corpus_files(folder: str, prefix: str = "") -> Iterator[tuple[str, str, os.
             yield entry.path, prefix + name, entry.stat(follow_symlinks=False)
 
 
+GUESSED = "guessed from the text: the newest date it mentions"
+# Front-matter keys that date the document itself, the last revision first.
+_DATE_KEYS = (
+    "last_updated",
+    "last-updated",
+    "updated",
+    "lastmod",
+    "last_modified",
+    "modified",
+    "ms.date",
+    "date",
+    "published",
+    "pubdate",
+)
+# A line near the top that dates the document: "Date: 15 October 2026", "**Last updated:**
+# 2026-01-05", "As of March 2026", "Stand: 01.10.2026", "Mis à jour le 3 mars 2026".
+_DATE_LINE = re.compile(
+    r"^[\s>*_#|-]*(?:"
+    r"(?:date|last updated|last update|updated|last modified|last revised|revised|"
+    r"effective date|published|issued|version date|datum|stand|mise à jour|fecha|data)"
+    r"\s*[*_]*\s*[:|][\s*_|]*"  # a label: "Date:", "**Last updated:**", "| Date |"
+    r"|(?:as of|dated|updated on|last updated on|mis à jour le|en date du)\s+"
+    r")(.{4,60})",
+    re.IGNORECASE,
+)
+DATE_LINES = 40  # the lines at the top of a document where its own date is written
+
+
+def front_matter(text: str) -> tuple[dict[str, str], int]:
+    """The `key: value` lines of a YAML front matter block ("---" … "---") at the top, keys in
+    lower case, and how many lines the block takes (0 when there is none)."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return {}, 0
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in ("---", "...")), 0)
+    values: dict[str, str] = {}
+    for line in lines[1:end]:
+        key, colon, value = line.partition(":")
+        if colon and key.strip() and not key.startswith((" ", "\t", "-")):
+            values.setdefault(key.strip().lower(), value.strip().strip("'\""))
+    return values, end + 1 if end else 0
+
+
+def own_date(text: str) -> tuple[str | None, str]:
+    """The date a document gives itself, as ISO 8601, with where it was read: its front
+    matter (`_DATE_KEYS`), else the first "Date:"-like line (`_DATE_LINE`) among its first
+    DATE_LINES lines; (None, "") when it gives none."""
+    values, taken = front_matter(text)
+    for key in _DATE_KEYS:
+        written = parse_date(values.get(key, ""))
+        if written:
+            return written, f"front matter ({key})"
+    lines = [line for line in text.splitlines()[taken:] if line.strip()][:DATE_LINES]
+    for line in lines:
+        match = _DATE_LINE.match(line)
+        written = parse_date(match.group(1)) if match else None
+        if written:
+            return written, f"the line “{_short(line.strip())}”"
+    return None, ""
+
+
+_SLASHED = re.compile(r"\b(\d{1,2})([/.])(\d{1,2})\2((?:19|20)\d\d)\b")
+_MONTH_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.? ((?:19|20)\d\d)\b")
+
+
+def parse_date(value: str) -> str | None:
+    """The first date written in `value`, as ISO 8601 (a month alone as "2026-03"): ISO dates
+    (with a time or not), "October 15, 2026", "15 October 2026", "10/15/2026" (month first,
+    as US front matter writes it, unless the first number cannot be a month), "15.10.2026"
+    (day first)."""
+    value = re.sub(r"(\d)T(\d)", r"\1 \2", value)  # "2026-01-05T10:00:00Z"
+    found = [(start, day.isoformat()) for start, day in _dates(value)]
+    for slashed in _SLASHED.finditer(value):
+        first, mark, second, year = slashed.groups()
+        month_first = mark == "/" and int(first) <= 12
+        day, month = (second, first) if month_first else (first, second)
+        found += [(slashed.start(), x.isoformat()) for x in _valid(int(year), int(month), int(day))]
+    for month_year in _MONTH_YEAR.finditer(value):
+        if month_year.group(1).lower() in _MONTHS:
+            month = _MONTHS[month_year.group(1).lower()]
+            found.append((month_year.start(), f"{month_year.group(2)}-{month:02d}"))
+    return min(found)[1] if found else None  # the date written first
+
+
 def derive_title(text: str, path: Path) -> str:
     """The front matter's `title:`, else the first heading or line after it, else the name."""
-    lines = text.splitlines()
-    if lines and lines[0].strip() == "---":
-        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in ("---", "...")), 0)
-        for line in lines[1:end]:
-            key, _, value = line.partition(":")
-            if key.strip().lower() == "title" and value.strip().strip("'\""):
-                return _short(value.strip().strip("'\""))
-        lines = lines[end + 1 :] if end else lines
+    values, taken = front_matter(text)
+    if values.get("title"):
+        return _short(values["title"])
+    lines = text.splitlines()[taken:]
     for line in lines:
         line = line.strip().lstrip("#").strip()
         if line:

@@ -49,6 +49,7 @@ class StoredDocument:
     title: str = ""
     kind: str = ""
     date: str | None = None
+    date_basis: str = ""  # where the date was read (`index.documents.own_date`), or "guessed…"
     indexed_at: str = ""  # ISO 8601, UTC, when its state was last written
     complete: bool = True  # False: its entries were being written when a run stopped
     stamp: str = ""  # the file's size, times and inode when read ("": hash it to compare)
@@ -65,6 +66,7 @@ def record_metadata(record: StoredDocument) -> dict[str, str | int]:
         "title": record.title,
         "kind": record.kind,
         "date": record.date or "",
+        "date_basis": record.date_basis,
         "indexed_at": record.indexed_at,
         "state": COMPLETE if record.complete else WRITING,
         "stamp": record.stamp,
@@ -80,6 +82,7 @@ def record_from(source: str, meta: dict[str, Any]) -> StoredDocument:
         title=str(meta["title"]),
         kind=str(meta["kind"]),
         date=str(meta["date"]) or None,
+        date_basis=str(meta.get("date_basis", "")),
         indexed_at=str(meta["indexed_at"]),
         complete=meta["state"] == COMPLETE,
         stamp=str(meta.get("stamp", "")),

@@ -196,6 +196,7 @@ def _record(document: Document, n_chunks: int) -> StoredDocument:
         title=document.title,
         kind=document.kind,
         date=document.date,
+        date_basis=document.date_basis,
         stamp=document.stamp,
     )
 

@@ -14,6 +14,7 @@ the bytes (tests/test_fuzz_loaders.py).
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import zipfile
@@ -25,11 +26,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from index.errors import DocumentError
 
+logger = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.table import _Cell, _Row
 
-TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".mdx"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 PDF_SUFFIXES = frozenset({".pdf"})
 DOCX_SUFFIXES = frozenset({".docx"})
@@ -272,6 +275,38 @@ def _docx_text(path: Path, data: bytes) -> str:
         # e.g. a table cell merged with a row above the table's first row
         reason = f"its content is malformed: {_one_line(exc)}"
         raise DocumentError(path.name, f"not a readable .docx file ({reason})") from exc
+
+
+def embedded_date(path: Path, data: bytes) -> tuple[str | None, str]:
+    """The date a PDF's or Word file's own properties give it (last modified, else created),
+    as ISO 8601 with where it was read; (None, "") for other files, files without one, and
+    properties that cannot be read (the text was read already: the date is only metadata)."""
+    from pypdf.errors import PyPdfError
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix in PDF_SUFFIXES:
+            from pypdf import PdfReader
+
+            info = PdfReader(io.BytesIO(data)).metadata
+            pairs = [("modified", info and info.modification_date)]
+            pairs.append(("created", info and info.creation_date))
+            where = "PDF properties"
+        elif suffix in DOCX_SUFFIXES:
+            import docx
+
+            properties = docx.Document(io.BytesIO(data)).core_properties
+            pairs = [("modified", properties.modified), ("created", properties.created)]
+            where = "Word properties"
+        else:
+            return None, ""
+    except (PyPdfError, zipfile.BadZipFile, zlib.error) + _MALFORMED:
+        logger.info("%s: its date properties cannot be read", path.name, exc_info=True)
+        return None, ""  # the text was read: damaged properties leave it undated, no more
+    for name, value in pairs:
+        if value:
+            return value.date().isoformat(), f"{where} ({name})"
+    return None, ""
 
 
 def _office_kind(data: bytes) -> str:

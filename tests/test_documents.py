@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from index.documents import KINDS, newest_date, read_catalog, scan_corpus
+from index.documents import KINDS, newest_date, own_date, parse_date, read_catalog, scan_corpus
 from index.errors import CatalogError
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -53,6 +53,7 @@ def test_an_uncatalogued_file_gets_metadata_derived_from_its_text(tmp_path: Path
     contract = documents["contract.md"]
     assert contract.title == "Framework contract with Mistral AI"
     assert (contract.kind, contract.date, contract.catalogued) == ("other", "2026-09-01", False)
+    assert contract.date_basis.startswith("guessed")  # no date of its own: said so
     assert documents["avis.txt"].language == "fr"
 
 
@@ -163,3 +164,72 @@ def test_a_pdf_is_indexed_as_its_extracted_text(tmp_path: Path) -> None:
     (document,) = scan.documents
     assert "Mistral Medium 3 costs 2 USD per million" in document.text
     assert document.extracted and document.source == f"{tmp_path.name}/offer.pdf"
+
+
+def test_an_addendum_is_dated_by_its_date_line_not_by_the_end_of_its_term(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "addendum.md").write_text(
+        "# Addendum 2 to the framework contract\n\n**Date:** 2026-10-15\n\n"
+        "The term of this addendum runs until 31 October 2027.\n",
+        encoding="utf-8",
+    )
+    (document,) = scan_corpus(tmp_path).documents
+    assert document.date == "2026-10-15"
+    assert "Date:" in document.date_basis
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "basis"),
+    [
+        (
+            "---\ntitle: Quotas\nms.date: 11/26/2025\n---\nValid until 2027-01-01.",
+            "2025-11-26",
+            "front matter (ms.date)",
+        ),
+        (
+            "---\ndate: 2026-01-05T10:00:00Z\nlast_updated: March 3, 2026\n---\nText.",
+            "2026-03-03",
+            "front matter (last_updated)",
+        ),
+        ("Preisblatt\n\nStand: 01.10.2026\n\nGültig bis 31.12.2027.", "2026-10-01", "Stand"),
+        (
+            "Price sheet\nAs of March 2026, the following prices apply until 2027-12-31.",
+            "2026-03",
+            "As of",
+        ),
+        ("| Date | 15 October 2026 |\n| Term | until 2027-10-31 |", "2026-10-15", "Date"),
+        ("Updates to the term are listed below: 2027-01-01.", None, ""),  # no label, no date
+        ("The contract was signed on 2026-01-05.", None, ""),
+    ],
+)
+def test_a_documents_own_date(text: str, expected: str | None, basis: str) -> None:
+    written, where = own_date(text)
+    assert written == expected
+    assert basis in where
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("10/15/2026", "2026-10-15"),  # month first, as US front matter writes it
+        ("15/10/2026", "2026-10-15"),  # the first number cannot be a month
+        ("15.10.2026", "2026-10-15"),
+        ("2026-02-30", None),
+        ("sometime soon", None),
+    ],
+)
+def test_parse_date(value: str, expected: str | None) -> None:
+    assert parse_date(value) == expected
+
+
+def test_an_mdx_page_is_indexed_with_its_front_matter_title_and_date(tmp_path: Path) -> None:
+    (tmp_path / "pricing.mdx").write_text(
+        "---\ntitle: Orca pricing\ndate: 2026-02-01\ndescription: Prices\n---\n"
+        "import Tabs from '@site/src/Tabs'\n\n<Tabs>\n\n"
+        "Orca Pro costs 3 EUR per million input tokens until 2027-06-30.\n\n</Tabs>\n",
+        encoding="utf-8",
+    )
+    (document,) = scan_corpus(tmp_path).documents
+    assert (document.title, document.date) == ("Orca pricing", "2026-02-01")
+    assert not document.extracted  # spans are spans of the file itself

@@ -42,7 +42,7 @@ def build_documents_tab(context: Context) -> Any:
             [
                 d.title,
                 d.kind,
-                d.date or "",
+                _dated(d.date, d.date_basis),
                 d.n_chunks,
                 d.indexed_at[:16].replace("T", " "),
                 d.source,
@@ -132,3 +132,10 @@ def _report(report: IndexReport) -> str:
         f"updated, {len(report.removed)} removed, {len(report.unchanged)} unchanged; "
         f"{report.chunks_embedded} chunks embedded, {report.chunks_total} in the index.{skipped}"
     )
+
+
+def _dated(date: str | None, basis: str) -> str:
+    """The date column: a date guessed from the text (the newest it mentions) says so."""
+    if not date:
+        return ""
+    return f"{date} (guessed from text)" if basis.startswith("guessed") else date
