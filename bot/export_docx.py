@@ -171,14 +171,14 @@ def _sources(document: Document, answer: Answer) -> None:
     table = document.add_table(rows=1, cols=5)
     table.style = "Table Grid"
     for cell, label in zip(
-        table.rows[0].cells, ("n", "Source", "Characters", "Quote", "SHA-256"), strict=True
+        table.rows[0].cells, ("n", "Source", "Where", "Quote", "SHA-256"), strict=True
     ):
         cell.paragraphs[0].add_run(label).bold = True
     for citation in answer.citations:
         cells = table.add_row().cells
         cells[0].text = f"[{citation.n}]"
         cells[1].text = xml_text(f"{citation.title}\n{kind_text(citation)}\n{citation.source}")
-        cells[2].text = f"{citation.start}–{citation.end}"
+        cells[2].text = citation.where
         cells[3].text = xml_text(citation.quote)
         cells[4].text = citation.sha256[:HASH_CHARS]
     for citation in answer.citations:

@@ -93,6 +93,9 @@ class CitationExport(_Model):
     opinion: bool = Field(description="True for a community post: an opinion, not a fact.")
     start: int = Field(description="Offset of the quote's first character in the file's text.")
     end: int = Field(description="Offset just past the quote's last character.")
+    page: int | None = Field(
+        default=None, description="The 1-based page of a PDF where the quote starts, else null."
+    )
     quote: str = Field(description="The quoted text, verbatim.")
     sha256: str = Field(
         description="SHA-256 of the cited file's bytes when indexed: another hash, another file."
@@ -342,7 +345,7 @@ def _md_answer(answer: Answer, question: str) -> list[str]:
 def _md_citation(citation: Citation) -> str:
     return (
         f"**[{citation.n}] {_inline(citation.title)}** — {_inline(kind_text(citation))}  \n"
-        f"{_code(citation.source)}, characters {citation.start}–{citation.end}, "
+        f"{_code(citation.source)}, {citation.where}, "
         f"SHA-256 {_code(citation.sha256)}\n\n{_quote(citation.quote)}"
     )
 

@@ -96,11 +96,11 @@ def _cells(item: AnsweredRow) -> tuple[str, ...]:
 
 
 def citation_line(citation: Citation) -> str:
-    """`[n] Title — kind, date — source, characters start–end: “quote”`."""
+    """`[n] Title — kind, date — source, [p. N, ]characters start–end: “quote”`."""
     kind = f"{citation.kind} (opinion)" if citation.opinion else citation.kind
     return (
         f"[{citation.n}] {citation.title} — {kind}, {citation.date or 'undated'} — "
-        f"{citation.source}, characters {citation.start}–{citation.end}: “{citation.quote}”"
+        f"{citation.source}, {citation.where}: “{citation.quote}”"
     )
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from index.errors import CatalogError, DocumentError
 from index.language import guess_language
-from index.loaders import embedded_date, extracted, is_supported, load_text
+from index.loaders import Pages, embedded_date, extracted, is_supported, load
 
 CATALOG_NAME = "catalog.toml"
 KINDS = ("vendor-docs", "model-directory", "news", "community", "other")
@@ -46,6 +46,7 @@ class Document:
     catalogued: bool
     extracted: bool  # spans refer to text extracted from the file (HTML, PDF, DOCX)
     stamp: str = ""  # the file's `file_stamp` when read
+    pages: Pages = ()  # a PDF's pages: where each starts in `text` (`index.loaders.page_at`)
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ def read_document(
     `file_stamp` when they were."""
     relative = path.relative_to(corpus_dir).as_posix()
     data = _read_bytes(path, relative, path.stat().st_size) if data is None else data
-    text = load_text(path, data)
+    loaded = load(path, data)
+    text = loaded.text
     source = source_of(path, corpus_dir)
     sha256 = hashlib.sha256(data).hexdigest()
     entry = catalog.get(relative)
@@ -154,6 +156,7 @@ def read_document(
             catalogued=True,
             extracted=extracted(path),
             stamp=stamp,
+            pages=loaded.pages,
         )
     written, basis = own_date(text)
     if written is None:
@@ -173,6 +176,7 @@ def read_document(
         catalogued=False,
         extracted=extracted(path),
         stamp=stamp,
+        pages=loaded.pages,
     )
 
 

@@ -36,6 +36,7 @@ class StoredSentence:
     lead: str = ""
     lead_start: int = -1
     lead_end: int = -1
+    page: int = 0  # the 1-based page of a paged file (PDF) where the unit starts; 0: no pages
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ def sentence_metadata(sentence: StoredSentence) -> dict[str, str | int]:
         "lead": sentence.lead,
         "lead_start": sentence.lead_start,
         "lead_end": sentence.lead_end,
+        "page": sentence.page,
     }
 
 
@@ -147,6 +149,7 @@ def sentence_from(text: str, meta: dict[str, Any]) -> StoredSentence:
         str(meta.get("lead", "")),
         int(meta.get("lead_start", -1)),
         int(meta.get("lead_end", -1)),
+        int(meta.get("page", 0)),
     )
 
 

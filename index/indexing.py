@@ -32,6 +32,7 @@ from langchain_core.embeddings import Embeddings
 from index.chunking import Chunk, chunk_document, document_key
 from index.documents import CorpusScan, Document
 from index.entries import StoredDocument, StoredSentence
+from index.loaders import page_at
 from index.sentences import Sentence, embedding_text, split_sentences
 from index.store import ChunkStore
 
@@ -214,6 +215,7 @@ def _stored(document: Document, sentences: list[Sentence]) -> list[StoredSentenc
             text[s.lead_start : s.lead_end] if s.lead_start >= 0 else "",
             s.lead_start,
             s.lead_end,
+            page_at(document.pages, s.start) or 0,
         )
         for s in sentences
     ]

@@ -13,6 +13,7 @@ the bytes (tests/test_fuzz_loaders.py).
 
 from __future__ import annotations
 
+import bisect
 import io
 import logging
 import os
@@ -20,6 +21,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -70,9 +72,32 @@ def extracted(path: Path) -> bool:
     return path.suffix.lower() not in TEXT_SUFFIXES
 
 
+Pages = tuple[tuple[int, int], ...]  # (offset where a page's text starts, its 1-based number)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A file's text, and for a paged file (PDF) where each page's text starts in it."""
+
+    text: str
+    pages: Pages = ()
+
+
+def page_at(pages: Pages, offset: int) -> int | None:
+    """The 1-based page that holds `offset` of the text; None for a file without pages."""
+    at = bisect.bisect_right([start for start, _ in pages], offset) - 1
+    return pages[at][1] if at >= 0 else None
+
+
 def load_text(path: Path, data: bytes) -> str:
     """The text of a supported file; DocumentError when there is none to index."""
+    return load(path, data).text
+
+
+def load(path: Path, data: bytes) -> Loaded:
+    """The text of a supported file, with its pages; DocumentError when there is none."""
     suffix = path.suffix.lower()
+    pages: Pages = ()
     if not data and suffix in SUPPORTED_SUFFIXES:
         raise DocumentError(path.name, "the file is empty (0 bytes)")
     if suffix in TEXT_SUFFIXES:
@@ -80,14 +105,14 @@ def load_text(path: Path, data: bytes) -> str:
     elif suffix in HTML_SUFFIXES:
         text = _html_text(_decode(path, data))
     elif suffix in PDF_SUFFIXES:
-        text = _pdf_text(path, data)
+        text, pages = _pdf_text(path, data)
     elif suffix in DOCX_SUFFIXES:
         text = _docx_text(path, data)
     else:
         raise DocumentError(path.name, f"unsupported file type {suffix or '(none)'}")
     if not text.strip():
         raise DocumentError(path.name, "the file has no text to index")
-    return text
+    return Loaded(text, pages)
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -207,7 +232,7 @@ def _joined(lines: list[str]) -> str:
     return "\n".join(kept)
 
 
-def _pdf_text(path: Path, data: bytes) -> str:
+def _pdf_text(path: Path, data: bytes) -> tuple[str, Pages]:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PyPdfError
 
@@ -231,14 +256,19 @@ def _pdf_text(path: Path, data: bytes) -> str:
         raise DocumentError(path.name, f"not a readable PDF ({_one_line(exc)})") from exc
     except _MALFORMED as exc:  # damage pypdf's parser does not report as its own error
         raise DocumentError(path.name, f"not a readable PDF ({_one_line(exc)})") from exc
-    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    kept = [(number, page.strip()) for number, page in enumerate(pages, 1) if page.strip()]
+    text = "\n\n".join(page for _, page in kept)
+    starts, offset = [], 0
+    for number, page in kept:  # pages are joined by a blank line
+        starts.append((offset, number))
+        offset += len(page) + 2
     if pages and not text:
         raise DocumentError(
             path.name,
             "the PDF has no text to index (scanned pages or images only?); "
             "use a copy with selectable text",
         )
-    return text
+    return text, tuple(starts)
 
 
 def _docx_text(path: Path, data: bytes) -> str:
@@ -283,6 +313,12 @@ def embedded_date(path: Path, data: bytes) -> tuple[str | None, str]:
     properties that cannot be read (the text was read already: the date is only metadata)."""
     from pypdf.errors import PyPdfError
 
+    unreadable: tuple[type[Exception], ...] = (
+        PyPdfError,
+        zipfile.BadZipFile,
+        zlib.error,
+        *_MALFORMED,
+    )
     suffix = path.suffix.lower()
     try:
         if suffix in PDF_SUFFIXES:
@@ -300,7 +336,7 @@ def embedded_date(path: Path, data: bytes) -> tuple[str | None, str]:
             where = "Word properties"
         else:
             return None, ""
-    except (PyPdfError, zipfile.BadZipFile, zlib.error) + _MALFORMED:
+    except unreadable:
         logger.info("%s: its date properties cannot be read", path.name, exc_info=True)
         return None, ""  # the text was read: damaged properties leave it undated, no more
     for name, value in pairs:

@@ -7,6 +7,8 @@ import pytest
 from bot.settings import PROJECT_ROOT
 from index.documents import KINDS, newest_date, own_date, parse_date, read_catalog, scan_corpus
 from index.errors import CatalogError
+from index.loaders import page_at
+from tests.conftest import text_pdf
 
 CORPUS = PROJECT_ROOT / "corpus"
 SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
@@ -131,34 +133,8 @@ def test_newest_date(text: str, expected: str | None) -> None:
     assert newest_date(text) == expected
 
 
-def _text_pdf(line: str) -> bytes:
-    """A minimal one-page PDF showing `line` in Helvetica, with a correct cross-reference."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({line}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
 def test_a_pdf_is_indexed_as_its_extracted_text(tmp_path: Path) -> None:
-    (tmp_path / "offer.pdf").write_bytes(_text_pdf("Mistral Medium 3 costs 2 USD per million"))
+    (tmp_path / "offer.pdf").write_bytes(text_pdf("Mistral Medium 3 costs 2 USD per million"))
     scan = scan_corpus(tmp_path)
     assert not scan.problems
     (document,) = scan.documents
@@ -233,3 +209,14 @@ def test_an_mdx_page_is_indexed_with_its_front_matter_title_and_date(tmp_path: P
     (document,) = scan_corpus(tmp_path).documents
     assert (document.title, document.date) == ("Orca pricing", "2026-02-01")
     assert not document.extracted  # spans are spans of the file itself
+
+
+def test_a_pdf_knows_where_each_page_starts_and_its_date_properties(tmp_path: Path) -> None:
+    pages = ["Cover page of the offer.", "", "Hosting costs 4 EUR per hour."]  # page 2 is empty
+    (tmp_path / "offer.pdf").write_bytes(text_pdf(*pages, modified="D:20260301120000Z"))
+    (document,) = scan_corpus(tmp_path).documents
+    offset = document.text.index("Hosting")
+    assert page_at(document.pages, offset) == 3
+    assert page_at(document.pages, 0) == 1
+    assert page_at((), offset) is None  # a file without pages
+    assert (document.date, document.date_basis) == ("2026-03-01", "PDF properties (modified)")

@@ -39,7 +39,7 @@ def answer_markdown(answer: Answer) -> str:
 
 def _label(c: Citation) -> str:
     kind = f"{c.kind}, opinion" if c.opinion else c.kind
-    return f"{c.title} · {kind} · {c.date or 'undated'} · {c.source} characters {c.start}–{c.end}"
+    return f"{c.title} · {kind} · {c.date or 'undated'} · {c.source} {c.where}"
 
 
 def chip_label(c: Citation) -> str:
@@ -55,8 +55,8 @@ def source_panel(view: SourceView) -> str:
         f'<div class="pb-source" data-citation="{c.n}">'
         f"<h3>[{c.n}] {escape(c.title)}</h3>"
         f'<p class="pb-meta"><span class="pb-kind">{escape(kind)}</span> · '
-        f"{escape(c.date or 'undated')} · <code>{escape(c.source)}</code> · characters "
-        f'{c.start}–{c.end} · SHA-256 <code title="{escape(c.sha256)}">'
+        f"{escape(c.date or 'undated')} · <code>{escape(c.source)}</code> · {c.where} · "
+        f'SHA-256 <code title="{escape(c.sha256)}">'
         f"{escape(c.sha256[:12])}…</code></p>{warning}"
         f'<div class="pb-passage">{_paragraphs(view.before)}<mark>{escape(view.quote)}</mark>'
         f"{_paragraphs(view.after)}</div></div>"

@@ -21,6 +21,13 @@ class Citation:
     sha256: str  # of the source file the span refers to
     chunk_id: str
     opinion: bool = False  # a community post: an opinion, not a statement of fact
+    page: int | None = None  # the 1-based page of a paged source (PDF) where the quote starts
+
+    @property
+    def where(self) -> str:
+        """Where the quote is, as a reviewer looks it up: "p. 3, characters 120–180"."""
+        span = f"characters {self.start}–{self.end}"
+        return f"p. {self.page}, {span}" if self.page else span
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ def render_sources(answer: Answer) -> str:
         kind = f"{citation.kind} (opinion)" if citation.opinion else citation.kind
         lines.append(
             f"[{citation.n}] {citation.title} — {kind}, {date} — "
-            f"{citation.source}, characters {citation.start}–{citation.end}\n"
+            f"{citation.source}, {citation.where}\n"
             f"    “{citation.quote}”"
         )
     return "\n".join(lines)

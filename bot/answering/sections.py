@@ -242,4 +242,5 @@ def _citation(n: int, candidate: Candidate) -> Citation:
         sha256=chunk.sha256,
         chunk_id=chunk.id,
         opinion=chunk.kind == "community",
+        page=sentence.page or None,
     )
