@@ -1,25 +1,33 @@
 """Documents added and removed in the web app, kept in the data folder's uploads/ folder.
 
 A file is read as a document before it is kept: one that is unsupported, broken, empty or too
-large is refused with a one-line reason and nothing changes. Kept files are written under a
-name made only of safe characters, atomically, so the index never sees half a file. Only
-uploaded documents can be removed here; the shipped corpus is managed in its folder.
+large is refused with a one-line reason and nothing changes. Kept files are written atomically,
+so the index never sees half a file, under their own name in any script ("価格表.md" stays
+"価格表.md"), normalised (NFC: a name typed on macOS and on Windows is one name) and made safe
+(`safe_name`). Two uploads with different names never share a file: a name that had to be
+changed to be safe gets a short hash of the name as given. The same name uploaded again is a
+new version of that document and replaces it (reported); the same bytes as a kept upload are
+recognised and reported, not kept twice. Only uploaded documents can be removed here; the
+shipped corpus is managed in its folder.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import DocumentError
 from index.loaders import SUPPORTED_SUFFIXES, load_text
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
-MAX_NAME = 100
+_UNSAFE = re.compile(r"[^\w.() -]+")  # \w: letters and digits of any script, and "_"
+MAX_NAME_BYTES = 200  # of UTF-8: file systems allow 255 bytes, not characters
+NAME_HASH = 6  # hex digits of the name's hash added when making it safe changed it
 
 
 @dataclass(frozen=True)
@@ -27,17 +35,32 @@ class UploadResult:
     added: tuple[str, ...]  # sources now in uploads/, e.g. "uploads/price-list.pdf"
     replaced: tuple[str, ...]  # of those, the ones that replaced a file of the same name
     refused: tuple[tuple[str, str], ...]  # (file name, reason)
+    duplicates: tuple[tuple[str, str], ...] = ()  # (file name, the kept upload of its bytes)
 
 
 def safe_name(name: str) -> str:
-    """The last part of a name a browser sent, with only safe characters left."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    """The last part of a name a browser sent, NFC-normalised, with only letters and digits
+    of any script and `._ -()` left, at most MAX_NAME_BYTES of UTF-8, not hidden (no leading
+    "." or "_": the corpus scan leaves such files out). When that changed the name, a hash of
+    the name as sent is added, so that two names never become one ("a?.md" and "a*.md"); a
+    safe name is its own safe name."""
+    base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
     stem, dot, suffix = base.rpartition(".")
     if not dot:
         stem, suffix = base, ""
-    stem = _UNSAFE.sub("-", stem).strip(" .-")[: MAX_NAME - len(suffix) - 1] or "document"
-    suffix = _UNSAFE.sub("", suffix).lower()
-    return f"{stem}.{suffix}" if suffix else stem
+    clean_suffix = _UNSAFE.sub("", suffix)
+    kept = re.sub(r"^[\s._-]+|[\s.-]+$", "", _UNSAFE.sub("-", stem))  # "_x" is never indexed
+    changed = not kept or kept != stem or clean_suffix != suffix
+    ending = f".{clean_suffix.lower()}" if clean_suffix else ""
+    tag = f"-{hashlib.sha256(base.encode()).hexdigest()[:NAME_HASH]}"
+    if len(f"{kept}{ending}".encode()) > MAX_NAME_BYTES:
+        changed = True
+    if not changed:
+        return f"{kept}{ending}"
+    kept = kept or "document"
+    while len(f"{kept}{tag}{ending}".encode()) > MAX_NAME_BYTES:
+        kept = kept[:-1]
+    return f"{kept}{tag}{ending}"
 
 
 def add_uploads(uploads_dir: Path, files: list[tuple[str, Path]], max_bytes: int) -> UploadResult:
@@ -45,12 +68,18 @@ def add_uploads(uploads_dir: Path, files: list[tuple[str, Path]], max_bytes: int
     added: list[str] = []
     replaced: list[str] = []
     refused: list[tuple[str, str]] = []
+    duplicates: list[tuple[str, str]] = []
+    kept = _kept_hashes(uploads_dir)
     for shown, path in files:
         name = safe_name(shown)
         try:
             data = _checked(name, path, max_bytes)
         except DocumentError as exc:
             refused.append((shown, exc.reason))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in kept:
+            duplicates.append((shown, f"{uploads_dir.name}/{kept[digest]}"))
             continue
         target = uploads_dir / name
         existed = target.exists()
@@ -60,10 +89,25 @@ def add_uploads(uploads_dir: Path, files: list[tuple[str, Path]], max_bytes: int
             reason = exc.strerror or type(exc).__name__
             refused.append((shown, f"the file cannot be saved in {uploads_dir.name}/ ({reason})"))
             continue
+        kept = {key: value for key, value in kept.items() if value != name} | {digest: name}
         if existed:
             replaced.append(f"{uploads_dir.name}/{name}")
         added.append(f"{uploads_dir.name}/{name}")
-    return UploadResult(tuple(added), tuple(replaced), tuple(refused))
+    return UploadResult(tuple(added), tuple(replaced), tuple(refused), tuple(duplicates))
+
+
+def _kept_hashes(uploads_dir: Path) -> dict[str, str]:
+    """The SHA-256 of each kept upload's bytes, and its name (uploads are few and small)."""
+    if not uploads_dir.is_dir():
+        return {}
+    kept: dict[str, str] = {}
+    for path in sorted(uploads_dir.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            try:
+                kept.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), path.name)
+            except OSError:
+                continue  # unreadable: it cannot be compared, and the index reports it
+    return kept
 
 
 def _checked(name: str, path: Path, max_bytes: int) -> bytes:

@@ -196,7 +196,7 @@ TRAVERSALS = [
     ("../../etc/passwd.txt", "passwd.txt"),
     ("..\\..\\windows-evil.md", "windows-evil.md"),
     ("/etc/cron.d/procurebot-evil.md", "procurebot-evil.md"),
-    ("nul\x00byte.md", "nul-byte.md"),
+    ("nul\x00byte.md", "nul-byte-30b75a.md"),  # changed to be safe: the hash of its name
 ]
 
 

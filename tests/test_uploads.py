@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.uploads import add_uploads, remove_upload, safe_name
+from bot.uploads import UploadResult, add_uploads, remove_upload, safe_name
 from index.errors import DocumentError
 
 
@@ -17,13 +17,50 @@ from index.errors import DocumentError
         ("../../etc/passwd.txt", "passwd.txt"),
         ("..\\..\\windows\\win.ini.md", "win.ini.md"),
         ("/abs/path/contract.DOCX", "contract.docx"),
-        (".hidden.md", "hidden.md"),
-        ("Données <script>.html", "Donn-es -script.html"),
-        ("....", "document"),
+        ("価格表.md", "価格表.md"),
+        ("Angebot für Gent (v2).pdf", "Angebot für Gent (v2).pdf"),
+        ("e\u0301te\u0301.md", "\u00e9t\u00e9.md"),  # NFD from macOS is NFC
+        (".hidden.md", "hidden-1f38d3.md"),  # changed to be safe: the name's hash is added
+        ("_draft.md", "draft-9bb782.md"),
+        ("Données <script>.html", "Données -script-fffc3c.html"),
+        ("....", "document-dfa347"),
     ],
 )
-def test_upload_names_keep_only_safe_characters(given: str, kept: str) -> None:
+def test_upload_names_keep_any_script_and_only_safe_characters(given: str, kept: str) -> None:
     assert safe_name(given) == kept
+    assert safe_name(kept) == kept
+
+
+def test_names_made_safe_never_become_one_and_stay_short() -> None:
+    assert safe_name("a?.md") != safe_name("a*.md")
+    assert safe_name("x" * 300 + "1.md") != safe_name("x" * 300 + "2.md")
+    assert len(safe_name("価" * 300 + ".md").encode()) <= 200
+
+
+def test_two_uploads_named_in_japanese_both_stay(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    first = add_uploads(uploads, [upload(tmp_path, "価格表.md", b"# Prices\n\n4 EUR.\n")], 1024)
+    second = add_uploads(uploads, [upload(tmp_path, "契約書.md", b"# Contract\n\nTerms.\n")], 1024)
+    assert (first.added, second.added) == (("uploads/価格表.md",), ("uploads/契約書.md",))
+    assert second.replaced == ()
+    assert sorted(p.name for p in uploads.iterdir()) == sorted(["価格表.md", "契約書.md"])
+
+
+def test_the_same_bytes_uploaded_twice_are_reported_not_kept_twice(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    data = b"# Offer\n\nHosting costs 4 EUR per hour.\n"
+    add_uploads(uploads, [upload(tmp_path, "offer.md", data)], 1024)
+    again = add_uploads(
+        uploads,
+        [upload(tmp_path, "offer copy.md", data), upload(tmp_path, "offer (1).md", data)],
+        1024,
+    )
+    assert again.added == () and again.refused == ()
+    assert again.duplicates == (
+        ("offer copy.md", "uploads/offer.md"),
+        ("offer (1).md", "uploads/offer.md"),
+    )
+    assert [p.name for p in uploads.iterdir()] == ["offer.md"]
 
 
 def upload(tmp_path: Path, name: str, data: bytes) -> tuple[str, Path]:
@@ -110,3 +147,10 @@ def test_an_upload_that_cannot_be_saved_is_refused_and_the_folder_left_clean(
     assert name == "terms.md" and reason.startswith("the file cannot be saved in uploads/ (")
     assert [p.name for p in uploads.iterdir()] == ["terms.md"]
     assert (uploads / "terms.md").is_dir()
+
+
+def test_the_documents_tab_says_which_upload_holds_the_same_bytes() -> None:
+    from ui.documents import _added
+
+    result = UploadResult((), (), (), (("offer copy.md", "uploads/offer.md"),))
+    assert "the same file is already uploaded as uploads/offer.md" in _added(result, None)

@@ -114,6 +114,10 @@ def _added(result: UploadResult, report: IndexReport | None) -> str:
         lines.append(
             "Replaced an earlier upload of the same name: " + shown(", ".join(result.replaced))
         )
+    for name, kept in result.duplicates:
+        lines.append(
+            f"**Not added {shown(name)}:** the same file is already uploaded as {shown(kept)}."
+        )
     for name, reason in result.refused:
         lines.append(
             f"**Refused {shown(name)}:** {shown(reason)}. Nothing was changed for this file."
