@@ -146,6 +146,7 @@ def format_report(report: IndexReport, settings: Settings) -> str:
         ("added", report.added),
         ("updated", report.updated),
         ("removed", report.removed),
+        ("relabelled", report.relabelled),  # a catalog edit: title, kind or date only
         ("unchanged", report.unchanged),
     ):
         names = ", ".join(sources) if sources else "-"

@@ -19,7 +19,8 @@ from bot.answering.answers import Answer
 from bot.answering.engine import Engine
 from bot.answering.questions import clean_question
 from bot.backlog import Backlog, Saving
-from bot.errors import ProcurebotError
+from bot.document_details import DocumentDetails, save_details
+from bot.errors import CatalogError, ProcurebotError
 from bot.settings import Settings
 from bot.sources import SourceView, source_view
 from bot.transcript_types import Conversation, ConversationSummary, RunInfo
@@ -201,6 +202,19 @@ class Workspace:
         result = add_uploads(settings.uploads_dir, files, settings.max_upload_mb * 2**20)
         report = self.engine.reindex(progress) if result.added else None
         return result, report
+
+    def set_document_details(
+        self, user: User, source: str, details: DocumentDetails, progress: Progress | None = None
+    ) -> IndexReport:
+        """Correct an indexed document's title, kind and date (kept in its folder's catalog),
+        then re-index: metadata only. CatalogError when a detail is wrong: nothing changes."""
+        self._require_admin(user)
+        records = {d.source: d for d in self.engine.documents()}
+        if source not in records:
+            raise CatalogError(f"{source} is not an indexed document.")
+        today = self.engine.settings.today or date.today()
+        save_details(self.engine.settings, records[source], details, user.name, today)
+        return self.engine.reindex(progress)
 
     def remove_document(
         self, user: User, source: str, progress: Progress | None = None

@@ -12,6 +12,7 @@ PDF's or Word file's properties, and only as a last resort the newest date its t
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import time
@@ -47,14 +48,22 @@ class Document:
     extracted: bool  # spans refer to text extracted from the file (HTML, PDF, DOCX)
     stamp: str = ""  # the file's `file_stamp` when read
     pages: Pages = ()  # a PDF's pages: where each starts in `text` (`index.loaders.page_at`)
+    catalog_key: str = ""  # `entry_key` of the catalog entry its metadata comes from
+
+    @property
+    def label(self) -> tuple[str, str, str | None, str, str]:
+        """What a citation shows of it besides the quote: changing it needs no re-embedding."""
+        return (self.title, self.kind, self.date, self.date_basis, self.language)
 
 
 @dataclass(frozen=True)
 class Indexed:
-    """What the index holds of a file: the SHA-256 of its bytes, and its stamp when read."""
+    """What the index holds of a file: the SHA-256 of its bytes, its stamp when read, and the
+    catalog entry its metadata came from (`entry_key`)."""
 
     sha256: str
     stamp: str = ""
+    catalog_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,8 @@ def scan_corpus(corpus_dir: Path, indexed: Mapping[str, Indexed] | None = None) 
     for name, relative, stat in _corpus_files(str(corpus_dir)):
         source = f"{corpus_dir.name}/{relative}"
         known = indexed.get(source)
+        if known is not None and known.catalog_key != entry_key(catalog.get(relative)):
+            known = None  # its catalog entry changed: read it again (its text needs no embedding)
         stamp = file_stamp(stat)
         if known is not None and stamp and stamp == known.stamp:
             unchanged.append(source)
@@ -157,6 +168,7 @@ def read_document(
             extracted=extracted(path),
             stamp=stamp,
             pages=loaded.pages,
+            catalog_key=entry_key(entry),
         )
     written, basis = own_date(text)
     if written is None:
@@ -180,13 +192,61 @@ def read_document(
     )
 
 
+def entry_key(entry: Mapping[str, str] | None) -> str:
+    """Identifies a catalog entry's content ("" for no entry): a document whose entry changed
+    gets its metadata again, without re-embedding."""
+    if entry is None:
+        return ""
+    canonical = "\n".join(f"{key}={value}" for key, value in sorted(entry.items()))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def write_catalog_entry(path: Path, name: str, entry: Mapping[str, str]) -> None:
+    """Set the entry of file `name` in the catalog at `path` (created if absent), leaving the
+    rest of the file as it is (comments included); written atomically. The entry must pass
+    the catalog's checks (CatalogError otherwise)."""
+    _checked_entry(path, name, dict(entry))
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    header = f"[documents.{_toml_string(name)}]"
+    block = "\n".join([header, *(f"{k} = {_toml_string(v)}" for k, v in entry.items())]) + "\n"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
+    if start is None:
+        text = text + ("\n" if text and not text.endswith("\n\n") else "") + block
+    else:
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")),
+            len(lines),
+        )
+        while end > start + 1 and not lines[end - 1].strip():  # keep the blank line before
+            end -= 1
+        text = "".join([*lines[:start], block, *lines[end:]])
+    read_catalog_text(path, text)  # never write a catalog that would not read back
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def read_catalog(path: Path) -> dict[str, dict[str, str]]:
     """The catalog's entries by file name; an absent catalog is an empty one."""
     if not path.exists():
         return {}
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return read_catalog_text(path, path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def read_catalog_text(path: Path, text: str) -> dict[str, dict[str, str]]:
+    """The entries of a catalog's text (`path` names it in errors)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{path} is not valid TOML: {exc}") from exc
     entries = raw.get("documents", {})
     if not isinstance(entries, dict):

@@ -51,6 +51,8 @@ class StoredDocument:
     kind: str = ""
     date: str | None = None
     date_basis: str = ""  # where the date was read (`index.documents.own_date`), or "guessed…"
+    language: str = ""
+    catalog_key: str = ""  # the catalog entry its metadata came from (`documents.entry_key`)
     indexed_at: str = ""  # ISO 8601, UTC, when its state was last written
     complete: bool = True  # False: its entries were being written when a run stopped
     stamp: str = ""  # the file's size, times and inode when read ("": hash it to compare)
@@ -68,6 +70,8 @@ def record_metadata(record: StoredDocument) -> dict[str, str | int]:
         "kind": record.kind,
         "date": record.date or "",
         "date_basis": record.date_basis,
+        "language": record.language,
+        "catalog_key": record.catalog_key,
         "indexed_at": record.indexed_at,
         "state": COMPLETE if record.complete else WRITING,
         "stamp": record.stamp,
@@ -84,6 +88,8 @@ def record_from(source: str, meta: dict[str, Any]) -> StoredDocument:
         kind=str(meta["kind"]),
         date=str(meta["date"]) or None,
         date_basis=str(meta.get("date_basis", "")),
+        language=str(meta.get("language", "")),
+        catalog_key=str(meta.get("catalog_key", "")),
         indexed_at=str(meta["indexed_at"]),
         complete=meta["state"] == COMPLETE,
         stamp=str(meta.get("stamp", "")),

@@ -51,6 +51,7 @@ class IndexReport:
     added: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    relabelled: tuple[str, ...] = ()  # only their title, kind, date or language changed
     unchanged: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()  # (source, reason)
     chunks_embedded: int = 0
@@ -75,13 +76,18 @@ def update_index(
     unreadable = {problem.path for problem in scan.problems}
     added: list[Document] = []
     updated: list[Document] = []
+    relabelled: list[StoredDocument] = []
     unchanged: list[str] = list(scan.unchanged)
     for document in scan.documents:
         previous = stored.get(document.source)
         if previous is None:
             added.append(document)
         elif previous.key == document_key(document) and previous.complete:
-            unchanged.append(document.source)
+            record = replace(_record(document, previous.n_chunks), stamp=document.stamp)
+            if _label(record) != _label(previous):
+                relabelled.append(record)
+            else:
+                unchanged.append(document.source)
         else:  # changed, or left half-written by a run that stopped
             updated.append(document)
     current = {document.source for document in scan.documents} | set(scan.unchanged)
@@ -93,6 +99,7 @@ def update_index(
     )
     store.remove_documents([stored[source] for source in removed])
     store.restamp([replace(stored[s], stamp=stamp) for s, stamp in scan.restamped if s in stored])
+    store.relabel(relabelled)
     redone = [d.source for d in updated if not stored[d.source].complete]
 
     embedded = _embed_documents(added, updated, stored, store, embedder, progress, batch_texts)
@@ -100,6 +107,7 @@ def update_index(
         added=tuple(d.source for d in added),
         updated=tuple(d.source for d in updated),
         removed=tuple(removed),
+        relabelled=tuple(r.source for r in relabelled),
         unchanged=tuple(sorted(unchanged)),
         skipped=tuple((problem.path, problem.reason) for problem in scan.problems),
         chunks_embedded=embedded,
@@ -109,15 +117,29 @@ def update_index(
         notes=_notes(redone, [s for s in removed if not stored[s].complete]),
     )
     logger.info(
-        "indexed: %d added, %d updated, %d removed, %d unchanged, %d skipped; %d chunks embedded",
+        "indexed: %d added, %d updated, %d removed, %d relabelled, %d unchanged, %d skipped; "
+        "%d chunks embedded",
         len(report.added),
         len(report.updated),
         len(report.removed),
+        len(report.relabelled),
         len(report.unchanged),
         len(report.skipped),
         report.chunks_embedded,
     )
     return report
+
+
+def _label(record: StoredDocument) -> tuple[object, ...]:
+    """What changes of a document without its text changing (its catalog entry)."""
+    return (
+        record.title,
+        record.kind,
+        record.date,
+        record.date_basis,
+        record.language,
+        record.catalog_key,
+    )
 
 
 def _notes(redone: list[str], removed: list[str]) -> tuple[str, ...]:
@@ -198,6 +220,8 @@ def _record(document: Document, n_chunks: int) -> StoredDocument:
         kind=document.kind,
         date=document.date,
         date_basis=document.date_basis,
+        language=document.language,
+        catalog_key=document.catalog_key,
         stamp=document.stamp,
     )
 

@@ -143,6 +143,28 @@ class ChunkStore:
         """Rewrite records whose file was found unchanged under a new stamp (`entries`)."""
         self._records.write(records)
 
+    def relabel(self, records: Sequence[StoredDocument]) -> None:
+        """Give the documents' chunks the title, kind, date and language of their records,
+        then store the records: metadata only, nothing is embedded again."""
+        labels = ("title", "kind", "date", "language")
+        for record in records:
+            ids = record.chunk_ids()
+            for begin in range(0, len(ids), READ_IDS):
+                found = self._call(
+                    partial(
+                        self._collection.get,
+                        ids=ids[begin : begin + READ_IDS],
+                        include=["metadatas"],
+                    )
+                )
+                new = {"title": record.title, "kind": record.kind, "date": record.date or ""}
+                new["language"] = record.language
+                metadatas = [
+                    {**meta, **{k: new[k] for k in labels}} for meta in found["metadatas"] or []
+                ]
+                self._call(partial(self._collection.update, ids=found["ids"], metadatas=metadatas))
+        self.finish_writing(records)
+
     def _write_records(self, records: Sequence[StoredDocument], *, complete: bool) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self._records.write([replace(r, complete=complete, indexed_at=now) for r in records])

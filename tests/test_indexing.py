@@ -397,3 +397,60 @@ def test_a_store_built_with_another_model_names_the_rebuild_command(
         ChunkStore.open(path, embedder.name, embedder.dim)
     rebuilt = ChunkStore.open(path, embedder.name, embedder.dim, rebuild=True)
     assert rebuilt.embedding_model == embedder.name
+
+
+def test_a_catalog_edit_relabels_the_document_without_embedding_it_again(
+    indexed, small_corpus: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, store = indexed
+    engine = Engine(settings, store, embedder)
+    before = engine.ask("How much does Alpha cost per million input tokens?")
+    assert {c.title for c in before.citations} == {"Alpha pricing"}
+
+    index_documents.write_catalog_entry(
+        small_corpus / "catalog.toml",
+        "alpha.md",
+        {"title": "Alpha price sheet 2026", "kind": "vendor-docs", "date": "2026-02-01"},
+    )
+    embedded: list[int] = []
+    real = embedder.embed_documents
+    monkeypatch.setattr(embedder, "embed_documents", lambda t: embedded.append(len(t)) or real(t))
+    report = engine.reindex()
+    assert report.relabelled == ("corpus/alpha.md",)
+    assert (report.chunks_embedded, embedded) == (0, [])
+    assert sorted(report.unchanged) == ["corpus/beta.txt", "corpus/vendor.txt"]
+    (record,) = [d for d in engine.documents() if d.source == "corpus/alpha.md"]
+    assert (record.title, record.kind, record.date) == (
+        "Alpha price sheet 2026",
+        "vendor-docs",
+        "2026-02-01",
+    )
+    after = engine.ask("How much does Alpha cost per million input tokens?")
+    assert {(c.title, c.kind, c.date) for c in after.citations} == {
+        ("Alpha price sheet 2026", "vendor-docs", "2026-02-01")
+    }
+    assert refresh_index(settings, store, embedder).relabelled == ()  # once
+
+    (small_corpus / "catalog.toml").unlink()  # back to what the file says of itself
+    assert engine.reindex().relabelled == ("corpus/alpha.md",)
+    assert {c.title for c in engine.ask("How much does Alpha cost?").citations} == {"Alpha pricing"}
+
+
+def test_a_catalog_entry_is_written_in_place_keeping_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.toml"
+    path.write_text(
+        '# our catalog\n\n[documents."a.md"]\ntitle = "A"\nkind = "news"\n\n'
+        '[documents."b.md"]\ntitle = "B"\nkind = "news"\n',
+        encoding="utf-8",
+    )
+    index_documents.write_catalog_entry(path, "a.md", {"title": 'A "quoted"', "kind": "other"})
+    index_documents.write_catalog_entry(path, "価格表.md", {"title": "価格表", "kind": "other"})
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# our catalog\n\n")
+    catalog = index_documents.read_catalog(path)
+    assert catalog["a.md"] == {"title": 'A "quoted"', "kind": "other"}
+    assert catalog["b.md"] == {"title": "B", "kind": "news"}
+    assert catalog["価格表.md"]["title"] == "価格表"
+    with pytest.raises(index_documents.CatalogError):
+        index_documents.write_catalog_entry(path, "a.md", {"title": "A", "kind": "blog"})
+    assert path.read_text(encoding="utf-8") == text  # a refused entry changes nothing

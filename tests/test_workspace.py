@@ -9,10 +9,12 @@ import pytest
 
 from bot.access import LOCAL, NotAllowed, User
 from bot.answering.engine import Engine
-from bot.errors import QuestionError
+from bot.document_details import DocumentDetails
+from bot.errors import CatalogError, QuestionError
 from bot.settings import PROJECT_ROOT, Settings
 from bot.transcripts import TranscriptNotFound, TranscriptStore
 from bot.workspace import Workspace
+from index.documents import read_catalog
 from index.errors import DocumentError
 from index.loaders import load_text
 
@@ -170,4 +172,49 @@ def test_changes_on_disk_are_shown_until_re_indexed(own_workspace: Workspace) ->
     assert engine.pending_changes() == ["corpus/alpha.md", "corpus/gamma.txt"]
     report = own_workspace.reindex(LOCAL)
     assert report.updated == ("corpus/alpha.md",) and report.added == ("corpus/gamma.txt",)
+    assert engine.pending_changes() == []
+
+
+def test_an_admin_corrects_a_documents_details_without_re_embedding(
+    own_workspace: Workspace, tmp_path: Path
+) -> None:
+    engine = own_workspace.engine
+    upload = tmp_path / "価格表.md"
+    upload.write_text(
+        "# 価格表\n\nGamma costs 4 EUR per hour until 2027-10-31.\n", encoding="utf-8"
+    )
+    own_workspace.add_documents(LOCAL, [("価格表.md", upload)])
+    details = DocumentDetails("Gamma price sheet", "vendor-docs", "2026-10-15")
+    with pytest.raises(NotAllowed, match="Only an admin"):
+        own_workspace.set_document_details(RITA, "uploads/価格表.md", details)
+    for wrong, message in (
+        (DocumentDetails("", "news", ""), "title is empty"),
+        (DocumentDetails("T", "blog", ""), "Unknown kind"),
+        (DocumentDetails("T", "news", "15.10.2026"), "not a date"),
+        (DocumentDetails("T", "news", "2026-02-30"), "not a date"),
+    ):
+        with pytest.raises(CatalogError, match=message):
+            own_workspace.set_document_details(LOCAL, "uploads/価格表.md", wrong)
+    uploads = engine.settings.uploads_dir
+    assert not (uploads / "catalog.toml").exists()  # a refused correction changes nothing
+
+    report = own_workspace.set_document_details(LOCAL, "uploads/価格表.md", details)
+    assert report.relabelled == ("uploads/価格表.md",) and report.chunks_embedded == 0
+    record = next(d for d in engine.documents() if d.source == "uploads/価格表.md")
+    assert (record.title, record.kind, record.date) == (
+        "Gamma price sheet",
+        "vendor-docs",
+        "2026-10-15",
+    )
+    assert "set by local in the Documents tab" in record.date_basis
+    assert read_catalog(uploads / "catalog.toml")["価格表.md"]["title"] == "Gamma price sheet"
+    answer = own_workspace.ask(LOCAL, "What does Gamma cost per hour?").answer
+    assert {(c.title, c.date) for c in answer.citations if c.source.startswith("uploads/")} == {
+        ("Gamma price sheet", "2026-10-15")
+    }
+    own_workspace.set_document_details(
+        LOCAL, "corpus/alpha.md", DocumentDetails("Alpha prices", "vendor-docs", "")
+    )
+    alpha = next(d for d in engine.documents() if d.source == "corpus/alpha.md")
+    assert (alpha.title, alpha.date) == ("Alpha prices", None)
     assert engine.pending_changes() == []

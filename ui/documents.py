@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from bot.document_details import KINDS, DocumentDetails
 from bot.uploads import UploadResult
 from index.indexing import IndexReport
 from index.loaders import SUPPORTED_SUFFIXES
@@ -33,9 +34,11 @@ def build_documents_tab(context: Context) -> Any:
             removable = gr.Dropdown(choices=[], label="Uploaded document", elem_id="pb-d-remove")
             remove = gr.Button("Remove and re-index", variant="stop", elem_id="pb-d-remove-btn")
             reindex = gr.Button("Re-index changed files", elem_id="pb-d-reindex")
+    with gr.Accordion("Correct a document's title, kind or date", open=False):
+        editor = _DetailsEditor()
     outcome = gr.Markdown("", elem_id="pb-d-outcome")
 
-    def listing() -> tuple[list[list[Any]], str, Any]:
+    def listing() -> tuple[list[list[Any]], str, Any, Any]:
         engine = workspace.engine
         documents = engine.documents()
         rows = [
@@ -61,7 +64,8 @@ def build_documents_tab(context: Context) -> Any:
             state += f" The index is {location.where}."
         prefix = f"{engine.settings.uploads_dir.name}/"
         uploaded = [d.source for d in documents if d.source.startswith(prefix)]
-        return rows, state, gr.Dropdown(choices=uploaded, value=None)
+        every = [d.source for d in documents]
+        return rows, state, gr.Dropdown(choices=uploaded, value=None), gr.Dropdown(choices=every)
 
     def add_files(
         files: list[str] | None, request: gr.Request, progress: gr.Progress = gr.Progress()
@@ -91,11 +95,42 @@ def build_documents_tab(context: Context) -> Any:
             report = workspace.reindex(context.user(request), _bar(progress, "Re-indexing"))
         return (*listing(), _report(report))
 
-    shown = [table, freshness, removable]
-    add.click(add_files, [upload], [*shown, outcome, upload], api_visibility="private")
-    remove.click(remove_file, [removable], [*shown, outcome], api_visibility="private")
-    reindex.click(reindex_all, None, [*shown, outcome], api_visibility="private")
-    return listing, shown
+    def save_details(
+        source: str | None,
+        title: str,
+        kind: str,
+        dated: str,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),
+    ) -> tuple[Any, ...]:
+        if not source:
+            raise gr.Error("Choose a document first.", print_exception=False)
+        with shown_errors():
+            report = workspace.set_document_details(
+                context.user(request),
+                source,
+                DocumentDetails(title, kind, dated),
+                _bar(progress, "Re-indexing"),
+            )
+        return (*listing(), f"Saved the details of {shown(source)}. {_report(report)}")
+
+    refreshed = [table, freshness, removable, editor.which]
+    editor.which.change(
+        lambda source: editor.filled(workspace.engine.documents(), source),
+        [editor.which],
+        editor.fields,
+        api_visibility="private",
+    )
+    editor.save.click(
+        save_details,
+        [editor.which, *editor.fields],
+        [*refreshed, outcome],
+        api_visibility="private",
+    )
+    add.click(add_files, [upload], [*refreshed, outcome, upload], api_visibility="private")
+    remove.click(remove_file, [removable], [*refreshed, outcome], api_visibility="private")
+    reindex.click(reindex_all, None, [*refreshed, outcome], api_visibility="private")
+    return listing, refreshed
 
 
 def _bar(progress: gr.Progress, label: str) -> Any:
@@ -133,7 +168,8 @@ def _report(report: IndexReport) -> str:
     )
     return (
         f"Indexed in {report.seconds:.1f} s: {len(report.added)} added, {len(report.updated)} "
-        f"updated, {len(report.removed)} removed, {len(report.unchanged)} unchanged; "
+        f"updated, {len(report.removed)} removed, {len(report.relabelled)} relabelled, "
+        f"{len(report.unchanged)} unchanged; "
         f"{report.chunks_embedded} chunks embedded, {report.chunks_total} in the index.{skipped}"
     )
 
@@ -143,3 +179,23 @@ def _dated(date: str | None, basis: str) -> str:
     if not date:
         return ""
     return f"{date} (guessed from text)" if basis.startswith("guessed") else date
+
+
+class _DetailsEditor:
+    """The fields an admin corrects a document's details with (`bot.document_details`)."""
+
+    def __init__(self) -> None:
+        self.which = gr.Dropdown(choices=[], label="Document", elem_id="pb-d-which")
+        with gr.Row():
+            title = gr.Textbox(label="Title", elem_id="pb-d-title", scale=3)
+            kind = gr.Dropdown(choices=list(KINDS), label="Kind", elem_id="pb-d-kind")
+            dated = gr.Textbox(label="Date (YYYY-MM-DD)", elem_id="pb-d-date")
+        self.fields = [title, kind, dated]
+        self.save = gr.Button("Save details and re-index", elem_id="pb-d-save")
+
+    @staticmethod
+    def filled(documents: list[Any], source: str | None) -> tuple[str, Any, str]:
+        for document in documents:
+            if document.source == source:
+                return document.title, document.kind, document.date or ""
+        return "", None, ""

@@ -44,7 +44,7 @@ def scan_documents(
     """The shipped corpus and the documents uploaded in the web app, as one scan; files whose
     version `stored` records as complete are not read (`scan_corpus`)."""
     indexed = {
-        source: Indexed(d.sha256, d.stamp)
+        source: Indexed(d.sha256, d.stamp, d.catalog_key)
         for source, d in (stored or {}).items()
         if d.complete and d.key == version_key(source, d.sha256)
     }

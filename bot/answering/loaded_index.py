@@ -47,7 +47,7 @@ class _Loaded:
 
 @dataclass(frozen=True)
 class _Held:
-    key: str
+    version: tuple[str, ...]  # `_version` of its record
     positions: list[int]  # the chunks' positions in the keyword index
     vector_sum: np.ndarray
     aliases: Aliases
@@ -75,9 +75,9 @@ class LoadedIndex:
         drop the ones it no longer holds; how many were (loaded, dropped)."""
         with self._syncing:
             records = {s: d for s, d in store.stored_documents().items() if d.complete}
-            held = {source: h.key for source, h in self._held.items()}
-            gone = [s for s, key in held.items() if s not in records or records[s].key != key]
-            wanted = [d for s, d in sorted(records.items()) if held.get(s) != d.key]
+            held = {source: h.version for source, h in self._held.items()}
+            gone = [s for s, v in held.items() if s not in records or _version(records[s]) != v]
+            wanted = [d for s, d in sorted(records.items()) if held.get(s) != _version(d)]
             loaded = _load(store, wanted)
             tokenized = {
                 d.record.source: [terms(c.embedding_text()) for c in d.chunks] for d in loaded
@@ -102,7 +102,7 @@ class LoadedIndex:
         counts = family_counts(texts)
         lines = [line for text in texts for line in text.splitlines()]
         self._held[source] = _Held(
-            document.record.key,
+            _version(document.record),
             positions,
             document.vector_sum,
             learn_aliases(lines, frozenset(counts)),
@@ -181,3 +181,9 @@ class SentenceSpans:
         inside the chunk, in order (a baseline's passage is matched the same way)."""
         starts, ids = self._by_source.get(chunk.source, ([], []))
         return ids[bisect_left(starts, chunk.start) : bisect_left(starts, chunk.end)]
+
+
+def _version(record: StoredDocument) -> tuple[str, ...]:
+    """What the loaded chunks reflect of a record: its version, and the title, kind, date and
+    language its chunks carry (a catalog edit changes these without a new version)."""
+    return (record.key, record.title, record.kind, record.date or "", record.language)
