@@ -46,6 +46,15 @@ class Settings(BaseSettings):
         description="Texts (chunks and sentences) of the documents embedded and written to the "
         "index at once: larger batches write faster and hold more in memory.",
     )
+    fresh_reindex_kb: int = Field(
+        default=64,
+        ge=0,
+        le=1_000_000,
+        description="Before each question the corpus is checked for files changed, added or "
+        "removed since indexing: up to this many KB of changed text are re-indexed first "
+        "(removals always are); more is left to `procurebot index`, and the answer says "
+        "which files are stale.",
+    )
     top_k: int = Field(default=8, ge=1, le=50, description="Passages retrieved for each question.")
     max_question_chars: int = Field(
         default=2000,

@@ -60,6 +60,11 @@ class DocumentRecords:
         self._writes = 0
         self._kept: _Kept | None = None
         self._lock = threading.Lock()  # guards `_kept` and `_writes`
+        self.foreign_writes = 0  # reads that found records another process had written
+
+    def use(self, collection: Any) -> None:
+        """Read and write through another client's handle of the same collection."""
+        self._collection = collection
 
     def read(self) -> dict[str, StoredDocument]:
         """Every record, by source: as kept, unless some process has written records since."""
@@ -67,6 +72,8 @@ class DocumentRecords:
         with self._lock:
             if self._kept is not None and self._kept.counters == counters:
                 return dict(self._kept.records)
+            if self._kept is not None:
+                self.foreign_writes += 1
         records = self._records()
         with self._lock:
             self._kept = _Kept(counters, records)

@@ -127,8 +127,25 @@ class ChunkStore:
     # The document records: what is stored, and what was being written when a run stopped.
 
     def stored_documents(self) -> dict[str, StoredDocument]:
-        """Every document's record, complete or not, by source."""
-        return self._records.read()
+        """Every document's record, complete or not, by source. When another process wrote
+        records since the last read (`DocumentRecords` counts it), a store in a folder is
+        opened again: Chroma keeps a folder's vector index in memory, and would not see
+        that process's entries."""
+        seen = self._records.foreign_writes
+        records = self._records.read()
+        if self._records.foreign_writes != seen and isinstance(self.location, ChromaFolder):
+            self._reopen(self.location.path)
+        return records
+
+    def _reopen(self, path: Path) -> None:
+        dim = int((self._collection.metadata or {}).get("dim", 0))
+        with _translated(self.location, opening=True):
+            store_files.forget(path)
+            self._collection, self._sentences, documents = _collections(
+                self.location, self.embedding_model, dim
+            )
+        self._records.use(documents)
+        logger.info("another process re-indexed %s: opened it again", self.location.where)
 
     def begin_writing(self, records: Sequence[StoredDocument]) -> None:
         """Mark the documents as being written: until `finish_writing`, a run that stops

@@ -46,6 +46,8 @@ def build_app(workspace: Workspace, directory: Directory | None = None) -> gr.Bl
         add_api(context)
         restore, inputs, outputs = chat.extra["restore"]
         app.load(restore, inputs, outputs, api_visibility="private")
+        badges, badge = chat.extra["badges"]
+        app.load(badges, None, badge, api_visibility="private")
         app.load(listing, None, shown, api_visibility="private")
         app.load(waiting, None, unfinished, api_visibility="private")
     return app

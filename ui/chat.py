@@ -40,6 +40,8 @@ EXAMPLES = [
 ]
 FORMATS = [("Markdown", "md"), ("JSON", "json"), ("Reviewer document (DOCX)", "docx")]
 
+BADGE_SECONDS = 10  # how often an open page reads the index state again
+
 
 @dataclass(frozen=True)
 class Session:
@@ -104,7 +106,12 @@ def conversation_choices(context: Context, request: gr.Request) -> Any:
 
 def build_chat_tab(context: Context) -> ChatParts:
     workspace = context.workspace
-    gr.HTML(_badges(context), elem_id="pb-badges")
+    # Read at every page load and every BADGE_SECONDS: the same engine state the Documents tab
+    # lists, whichever process or tab changed it.
+    badges = gr.HTML("", elem_id="pb-badges")
+    gr.Timer(BADGE_SECONDS).tick(
+        lambda: _badges(context), None, badges, api_visibility="private", show_progress="hidden"
+    )
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             chat = gr.Chatbot(
@@ -157,6 +164,7 @@ def build_chat_tab(context: Context) -> ChatParts:
         panel,
         api_visibility="private",
     )
+    parts.extra["badges"] = (lambda: _badges(context), badges)
     return parts
 
 

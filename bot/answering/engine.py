@@ -32,6 +32,8 @@ from index.store import ChunkStore, StoredDocument
 
 logger = logging.getLogger(__name__)
 
+STALE_NAMED = 5  # stale files a notice names; the rest are counted
+
 
 def open_store(settings: Settings, embedder: Embeddings, *, rebuild: bool = False) -> ChunkStore:
     dim = int(getattr(embedder, "dim", 0)) or len(embedder.embed_query("dimension"))
@@ -129,9 +131,12 @@ class Engine:
         One re-index at a time; questions asked meanwhile are answered from the index as it is.
         """
         with self._index_lock:
-            report = refresh_index(self.settings, self.store, self.embedder, progress)
-            self.retriever.refresh()
-            self._fingerprint = ""
+            return self._reindex_locked(progress)
+
+    def _reindex_locked(self, progress: Progress | None) -> IndexReport:
+        report = refresh_index(self.settings, self.store, self.embedder, progress)
+        self.retriever.refresh()
+        self._fingerprint = ""
         return report
 
     def documents(self) -> list[StoredDocument]:
@@ -141,13 +146,42 @@ class Engine:
     def pending_changes(self) -> list[str]:
         """Sources whose file was added, changed or removed since the last indexing (or whose
         indexing was interrupted)."""
+        return sorted(self._changes())
+
+    def _changes(self) -> dict[str, int]:
+        """Each pending change's source, with the characters of text it brings (0: removed)."""
         stored = self.store.stored_documents()
         scan = scan_documents(self.settings, stored)
         unreadable = {p.path for p in scan.problems}
-        changed = [d.source for d in scan.documents]  # read: not the complete version stored
+        changed = {d.source: len(d.text) for d in scan.documents}  # not the version stored
         current = set(changed) | set(scan.unchanged)
-        gone = [s for s in stored if s not in current and s not in unreadable]
-        return sorted(changed + gone)
+        gone = {s: 0 for s in stored if s not in current and s not in unreadable}
+        return changed | gone
+
+    def freshen(self) -> tuple[str, ...]:
+        """Before a question: take in what another process re-indexed, and what changed in the
+        corpus since indexing (the files' stamps tell, a stat each): re-indexed first when it
+        is at most `fresh_reindex_kb` of text (removals cost no embedding), otherwise a notice
+        naming the stale files. While another re-index runs, the index is used as it is."""
+        self.retriever.refresh()  # cheap unless records changed (their change counters)
+        changes = self._changes()
+        if not changes:
+            return ()
+        quick = sum(changes.values()) <= self.settings.fresh_reindex_kb * 1000
+        if quick and self._index_lock.acquire(blocking=False):
+            try:
+                self._reindex_locked(None)
+            finally:
+                self._index_lock.release()
+            logger.info("re-indexed %d changed file(s) before answering", len(changes))
+            return ()
+        names = ", ".join(sorted(changes)[:STALE_NAMED])
+        more = f" and {len(changes) - STALE_NAMED} more" if len(changes) > STALE_NAMED else ""
+        return (
+            f"Not indexed yet: {names}{more} changed since the index was built; this answer "
+            "does not reflect those changes. Run `procurebot index` (or Re-index in the "
+            "Documents tab).",
+        )
 
     @property
     def corpus_fingerprint(self) -> str:
@@ -210,6 +244,8 @@ class Engine:
     def retrieve(self, raw_question: str, history: Sequence[str]) -> tuple[Question, Retrieval]:
         limit = self.settings.max_question_chars
         question = clean_question(raw_question, limit)
+        stale = self.freshen()
+        question = replace(question, notices=question.notices + stale)
         earlier = [clean_question(h, limit).text for h in history if h.strip()]
         query = standalone(question.text, earlier, self.retriever.families)
         return question, self.retriever.retrieve_with_sentences(query, self.settings.top_k)

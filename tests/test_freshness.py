@@ -1,0 +1,100 @@
+"""Answers follow the corpus: a file changed after indexing is re-indexed before the next
+question when that is quick, or the answer says which files are stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.answering.engine import Engine
+from bot.settings import Settings
+from tests.conftest import run_cli
+
+OFFER = "# Hosting offer\n\nThe monthly hosting fee for Orca Cloud is {fee} EUR per instance.\n"
+OTHER = "# Support\n\nSupport for Orca Cloud is available in English and German.\n"
+QUESTION = "What is the monthly hosting fee for Orca Cloud?"
+
+
+def _engine(root: Path, **settings: object) -> Engine:
+    corpus = root / "docs"
+    if not corpus.exists():
+        corpus.mkdir(parents=True)
+        (corpus / "offer.md").write_text(OFFER.format(fee="4,200"), encoding="utf-8")
+        (corpus / "support.md").write_text(OTHER, encoding="utf-8")
+    options = {"backend": "extractive", **settings}
+    return Engine.open(Settings(data_dir=root / "data", corpus_dir=corpus, **options))  # type: ignore[arg-type]
+
+
+def _quoted(engine: Engine) -> str:
+    return " ".join(c.quote for c in engine.ask(QUESTION).citations)
+
+
+def test_a_fee_edited_after_indexing_is_answered_with_the_new_value(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    assert "4,200 EUR" in _quoted(engine)
+    (tmp_path / "docs" / "offer.md").write_text(OFFER.format(fee="4,900"), encoding="utf-8")
+    answer = engine.ask(QUESTION)
+    assert "4,900 EUR" in " ".join(c.quote for c in answer.citations)
+    assert not any("Not indexed yet" in notice for notice in answer.notices)
+    assert engine.pending_changes() == []
+
+
+def test_changes_too_large_to_index_first_are_named_in_a_notice(tmp_path: Path) -> None:
+    engine = _engine(tmp_path, fresh_reindex_kb=0)
+    (tmp_path / "docs" / "offer.md").write_text(OFFER.format(fee="4,900"), encoding="utf-8")
+    (tmp_path / "docs" / "new.md").write_text(OTHER.replace("Support", "Training"), "utf-8")
+    answer = engine.ask(QUESTION)
+    (notice,) = [n for n in answer.notices if "Not indexed yet" in n]
+    assert "docs/new.md, docs/offer.md" in notice and "procurebot index" in notice
+    assert "4,200 EUR" in " ".join(c.quote for c in answer.citations)  # the index as it is
+    assert engine.pending_changes() == ["docs/new.md", "docs/offer.md"]
+
+
+def test_a_deleted_file_is_never_quoted_again(tmp_path: Path) -> None:
+    engine = _engine(tmp_path, fresh_reindex_kb=0)  # a removal needs no embedding
+    (tmp_path / "docs" / "offer.md").unlink()
+    answer = engine.ask(QUESTION)
+    assert all(c.source != "docs/offer.md" for c in answer.citations)
+    assert engine.pending_changes() == []
+
+
+def test_a_running_engine_takes_in_another_process_s_re_index(tmp_path: Path) -> None:
+    engine = _engine(tmp_path, fresh_reindex_kb=0)  # it does not re-index by itself
+    assert "4,200 EUR" in _quoted(engine)
+    (tmp_path / "docs" / "offer.md").write_text(OFFER.format(fee="4,900"), encoding="utf-8")
+    env = {"PROCUREBOT_CORPUS_DIR": str(tmp_path / "docs")}
+    outside = run_cli("index", data_dir=tmp_path / "data", env=env)
+    assert outside.returncode == 0, outside.stderr.decode()
+    assert "updated     1  docs/offer.md" in outside.stdout.decode()
+    answer = engine.ask(QUESTION)
+    assert "4,900 EUR" in " ".join(c.quote for c in answer.citations)
+    assert not any("Not indexed yet" in notice for notice in answer.notices)
+
+
+def test_the_chat_badge_counts_what_the_documents_tab_lists(tmp_path: Path) -> None:
+    from bot.access import LOCAL
+    from bot.workspace import Workspace
+    from ui.chat import _badges
+    from ui.people import Context
+
+    _engine(tmp_path)  # builds the index of the two documents
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "docs")
+    workspace = Workspace.open(settings)
+    context = Context(workspace)
+
+    def badge() -> str:
+        listed = len(workspace.engine.documents())  # what the Documents tab lists
+        assert f"Index up to date · {listed} documents" in _badges(context)
+        return _badges(context)
+
+    assert "2 documents" in badge()
+    upload = tmp_path / "terms.md"
+    upload.write_text("# Terms\n\nOrca Cloud data stays in the EU.\n", encoding="utf-8")
+    workspace.add_documents(LOCAL, [("terms.md", upload)])
+    assert "3 documents" in badge()
+    workspace.remove_document(LOCAL, "uploads/terms.md")
+    assert "2 documents" in badge()
+    (tmp_path / "docs" / "new.md").write_text(OTHER.replace("Support", "Training"), "utf-8")
+    assert "1 document change(s) not indexed yet" in _badges(context)
+    env = {"PROCUREBOT_CORPUS_DIR": str(tmp_path / "docs")}
+    assert run_cli("index", data_dir=tmp_path / "data", env=env).returncode == 0
+    assert "3 documents" in badge()  # another process's index run
