@@ -2,13 +2,14 @@
 
 For plain text and Markdown the text is the file's own text, decoded from UTF-8 and nothing
 else changed, so a citation's span `[start:end]` is a span of the file as a reader opens it.
-For HTML, PDF and DOCX it is the text extracted from the file (spans refer to that text);
-a DOCX document gives its paragraphs and table rows (cells joined by " | ") in document order.
+For HTML, PDF, DOCX, XLSX and CSV it is the text extracted from the file (spans refer to that
+text); a DOCX document gives its paragraphs and table rows (cells joined by " | ") in document
+order, a spreadsheet its sheets' rows as table rows (`index.sheets`).
 
 Any other bytes under a supported name raise DocumentError with a one-line reason saying what
 is wrong: empty, binary, not UTF-8, encrypted, another kind of file under the name, damaged,
-or a Word file that would unpack too large (a zip bomb). No other exception escapes, whatever
-the bytes (tests/test_fuzz_loaders.py).
+or a Word file or workbook that would unpack too large (a zip bomb). No other exception
+escapes, whatever the bytes (tests/test_fuzz_loaders.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from index.errors import DocumentError
+from index.sheets import SHEET_SUFFIXES, sheet_text
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".mdx"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 PDF_SUFFIXES = frozenset({".pdf"})
 DOCX_SUFFIXES = frozenset({".docx"})
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES | SHEET_SUFFIXES
 
 # Encrypted Word files and old .doc files are OLE compound files, not zip archives.
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -108,6 +110,10 @@ def load(path: Path, data: bytes) -> Loaded:
         text, pages = _pdf_text(path, data)
     elif suffix in DOCX_SUFFIXES:
         text = _docx_text(path, data)
+    elif suffix in SHEET_SUFFIXES:
+        if suffix == ".xlsx":
+            _check_unpacked_size(path, data)
+        text = sheet_text(path, data, _MALFORMED)
     else:
         raise DocumentError(path.name, f"unsupported file type {suffix or '(none)'}")
     if not text.strip():
@@ -334,6 +340,13 @@ def embedded_date(path: Path, data: bytes) -> tuple[str | None, str]:
             properties = docx.Document(io.BytesIO(data)).core_properties
             pairs = [("modified", properties.modified), ("created", properties.created)]
             where = "Word properties"
+        elif suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            book = load_workbook(io.BytesIO(data), read_only=True)
+            pairs = [("modified", book.properties.modified), ("created", book.properties.created)]
+            book.close()
+            where = "workbook properties"
         else:
             return None, ""
     except unreadable:
@@ -350,7 +363,7 @@ def _office_kind(data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, ValueError, EOFError):
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
         return "a damaged zip archive"
     for folder, kind in _OFFICE_FOLDERS:
         if any(name.startswith(folder) for name in names):
@@ -361,18 +374,19 @@ def _office_kind(data: bytes) -> str:
 def _check_unpacked_size(path: Path, data: bytes) -> None:
     """Refuse a zip whose parts would unpack to more than MAX_UNPACKED_BYTES (a zip bomb):
     reading a part never gives more than its declared size, so the declared sizes decide."""
+    kind = f"{path.suffix.lower()} file"  # a Word document or a workbook
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as exc:
         problem = _one_line(exc)
         if data.startswith(_ZIP_SIGNATURE):  # a zip's index is at its end: a cut file loses it
             problem = f"the zip archive is damaged or cut short: {problem}"
-        raise DocumentError(path.name, f"not a readable .docx file ({problem})") from exc
+        raise DocumentError(path.name, f"not a readable {kind} ({problem})") from exc
     if unpacked > MAX_UNPACKED_BYTES:
         raise DocumentError(
             path.name,
-            f"not a readable .docx file (it would unpack to {unpacked / 2**20:,.0f} MiB, "
+            f"not a readable {kind} (it would unpack to {unpacked / 2**20:,.0f} MiB, "
             f"too large; the limit is {MAX_UNPACKED_BYTES // 2**20} MiB)",
         )
 

@@ -24,6 +24,7 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from index.errors import DocumentError
 from index.loaders import SUPPORTED_SUFFIXES, load_text
+from tests.test_sheets import workbook
 
 SUFFIXES = sorted(SUPPORTED_SUFFIXES)
 MAX_REASON = 300
@@ -93,6 +94,7 @@ VALID = {
     ".txt": f"{OFFER}\nSecond line — données.\n".encode(),
     ".md": f"# Offer\n\n- {OFFER}\n\n## Terms\n\nPaid monthly.\n".encode(),
     ".markdown": f"# Offer\n\n{OFFER}\n".encode(),
+    ".mdx": f"---\ntitle: Offer\n---\nimport X from './x'\n\n<X>\n\n{OFFER}\n\n</X>\n".encode(),
     ".html": (
         f"<html><head><title>Offer</title><script>var a = '<p>';</script></head>"
         f"<body><h1>Offer</h1><p>{OFFER}</p><table><tr><td>a</td><td>b</td></tr></table>"
@@ -101,9 +103,12 @@ VALID = {
     ".htm": f"<p>{OFFER}<br>Paid monthly.</p>".encode(),
     ".pdf": text_pdf(OFFER, "Paid monthly."),
     ".docx": word_file(OFFER, "Paid monthly."),
+    ".csv": f"Offer;Terms\n{OFFER};Paid monthly.\n".encode(),
+    ".xlsx": workbook(),
 }
 # What a file of that kind starts with, so that random bytes get past the first check.
 SIGNATURES = {
+    ".xlsx": [b"PK\x03\x04"],
     ".pdf": [b"%PDF-1.7\n", b"%PDF-1.4\n1 0 obj\n<<"],
     ".docx": [b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"],
     ".html": [b"<html><body><p>", b"<![", b"<!DOCTYPE "],
@@ -125,7 +130,8 @@ def assert_defined(name: str, data: bytes) -> str:
 
 def test_the_valid_files_are_read() -> None:
     for suffix, data in VALID.items():
-        assert "Mistral Medium 3 costs 2 USD" in load_text(Path(f"x{suffix}"), data), suffix
+        expected = "Orca Lite" if suffix == ".xlsx" else "Mistral Medium 3 costs 2 USD"
+        assert expected in load_text(Path(f"x{suffix}"), data), suffix
     assert "var a" not in load_text(Path("x.html"), VALID[".html"])
 
 

@@ -129,13 +129,28 @@ def needs(question: str) -> list[Need]:
 
 
 def answers(need: Need, candidate: Candidate, asked: frozenset[Model], known: Families) -> bool:
-    """The sentence holds a value of the needed kind about the asked model."""
+    """The sentence holds a value of the needed kind about the asked model (a table row holds
+    a price when its header names the currency and the row a number: "| Pro | 7.2 |" under
+    "| Product | Output (EUR / 1M tokens) |")."""
     text = candidate.sentence.text
-    if need.value is not None and not need.value.search(text):
+    if need.value is not None and not need.value.search(text) and not _priced_row(need, candidate):
         return False
     if need.focus and not _mentions(need.focus, f"{candidate.context} {text}"):
         return False
     return about_exactly(candidate, asked, known)
+
+
+_CURRENCY = re.compile(r"[$€£]|\b(?:EUR|USD|GBP|CHF|dollars?|euros?)\b", re.IGNORECASE)
+
+
+def _priced_row(need: Need, candidate: Candidate) -> bool:
+    sentence = candidate.sentence
+    return (
+        need.value is PRICE
+        and sentence.kind == "row"
+        and _CURRENCY.search(sentence.lead) is not None
+        and re.search(r"\d", sentence.text) is not None
+    )
 
 
 def _mentions(focus: str, text: str) -> bool:
