@@ -148,6 +148,20 @@ def write_corpus(folder: Path, characters: int, seed: int = SEED) -> int:
     return number
 
 
+def write_document(path: Path, characters: int, seed: int = SEED) -> None:
+    """One Markdown document of about `characters`, sections of the bank's sentences."""
+    rng = random.Random(seed + 2)
+    sentences = bank(seed)
+    parts: list[str] = []
+    written = 0
+    while written < characters:
+        part = _document(rng, sentences, len(parts) + 1).replace("# ", "## ", 1)
+        parts.append(part)
+        written += len(part) + 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"# {GENERATED} handbook\n\n" + "\n".join(parts), encoding="utf-8")
+
+
 def _document(rng: random.Random, sentences: list[str], number: int) -> str:
     kind = rng.choice(("price sheet", "deployment guide", "deprecation notice", "fact sheet"))
     lines = [f"# {GENERATED} {kind} number {number}", ""]

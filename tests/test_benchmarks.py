@@ -107,6 +107,8 @@ def test_the_report_states_each_target_and_draws_the_growth(tmp_path: Path) -> N
     assert "| bm25 | 1.04× | 1.13× |" in text
     assert "met: warm offline answer p95 at 1× 60 ms, target ≤ 150 ms" in text
     assert "met: re-indexing one changed document took 0.20 s at 1× and 0.20 s at 1000×" in text
+    assert "met: a 250 KB document indexed at 5.00 KB/s, searchable after 50 s" in text
+    assert "| indexing throughput | 1.10 KB of text/s |" in text
     assert "MISSED" not in text
     assert report.growth_exponents(RESULTS["growth"])["store size"] == pytest.approx(1.0, 0.05)
 
@@ -117,7 +119,9 @@ def test_a_missed_target_is_reported_as_missed() -> None:
     worse["pipelines"][0]["answer"]["p95_ms"] = 1000.0
     worse["growth"][-1]["query"]["answer"]["p95_ms"] = 900.0
     worse["growth"][-1]["query"]["reindex_one_changed_seconds"] = 20.0  # 100× the 1× time
+    worse["large"].update(searchable_seconds=250.0, kb_per_second=1.0)
     missed = [line for line in report.verdicts(worse) if line.startswith("MISSED")]
-    # MRR under each of three baselines, latency ratio, 1000× p95, re-indexing's growth
-    assert len(missed) == 6
+    # MRR under each of three baselines, latency ratio, 1000× p95, large document, re-indexing
+    assert len(missed) == 7
+    assert "MISSED: a 250 KB document indexed at 1.00 KB/s, searchable after 250 s" in missed[-2]
     assert "MISSED: re-indexing one changed document took 0.20 s at 1× and 20.00 s" in missed[-1]
