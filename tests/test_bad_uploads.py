@@ -130,11 +130,12 @@ REFUSED: list[tuple[str, str, Callable[[], bytes], str]] = [
         "not UTF-8",
     ),
     ("unsupported type .exe", "setup.exe", lambda: b"MZ" + BINARY, "unsupported file type .exe"),
+    ("workbook without a sheet", "prices.xlsx", _spreadsheet_like, "no text to index"),
     (
-        ".xlsx as a document",
-        "prices.xlsx",
-        _spreadsheet_like,
-        "unsupported file type .xlsx",
+        "invalid UTF-8 .csv (latin-1)",
+        "prices.csv",
+        lambda: "Produit;Prix\nHébergement;4 €\n".encode("cp1252"),
+        "not UTF-8",
     ),
 ]
 
