@@ -132,7 +132,7 @@ REFUSED: list[tuple[str, str, Callable[[], bytes], str]] = [
     ("unsupported type .exe", "setup.exe", lambda: b"MZ" + BINARY, "unsupported file type .exe"),
     ("workbook without a sheet", "prices.xlsx", _spreadsheet_like, "no text to index"),
     (
-        "invalid UTF-8 .csv (latin-1)",
+        "invalid UTF-8 .csv (Windows-1252)",
         "prices.csv",
         lambda: "Produit;Prix\nHébergement;4 €\n".encode("cp1252"),
         "not UTF-8",
