@@ -11,6 +11,7 @@ that follows changes only metadata, nothing is embedded again (`index.indexing`)
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,7 +21,7 @@ from index.entries import StoredDocument
 from index.errors import CatalogError
 
 MAX_TITLE = 200
-_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")  # ASCII digits only
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ def checked(details: DocumentDetails) -> DocumentDetails:
     title = " ".join(details.title.split())
     if not title:
         raise CatalogError("The title is empty: give the document a title.")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in title):
+        raise CatalogError("The title holds control or invisible characters: type it again.")
     if len(title) > MAX_TITLE:
         raise CatalogError(f"The title is {len(title)} characters long; keep it to {MAX_TITLE}.")
     if details.kind not in KINDS:
@@ -64,11 +67,17 @@ def save_details(
     path = folder / CATALOG_NAME
     entry = dict(read_catalog(path).get(relative, {}))
     entry.update(title=details.title, kind=details.kind, language=record.language or "en")
-    entry.pop("date", None)
-    if details.date:
+    if details.date == (record.date or ""):  # the date kept: so is how it was found
+        if record.date:
+            entry["date"] = record.date
+            entry["date_basis"] = record.date_basis or entry.get("date_basis", "")
+    elif details.date:
         entry["date"] = details.date
         entry["date_basis"] = f"set by {who} in the Documents tab on {today.isoformat()}"
     else:
+        entry.pop("date", None)
+        entry.pop("date_basis", None)
+    if not entry.get("date_basis"):
         entry.pop("date_basis", None)
     write_catalog_entry(path, relative, entry)
 

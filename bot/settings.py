@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         "index at once: larger batches write faster and hold more in memory.",
     )
     fresh_reindex_kb: int = Field(
-        default=64,
+        default=16,  # embedding runs at about 1 KB of text a second on two cores
         ge=0,
         le=1_000_000,
         description="Before each question the corpus is checked for files changed, added or "

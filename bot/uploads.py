@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.documents import CATALOG_NAME
 from index.errors import DocumentError
 from index.loaders import SUPPORTED_SUFFIXES, load_text
 
@@ -44,15 +45,16 @@ def safe_name(name: str) -> str:
     "." or "_": the corpus scan leaves such files out). When that changed the name, a hash of
     the name as sent is added, so that two names never become one ("a?.md" and "a*.md"); a
     safe name is its own safe name."""
-    base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1]).strip()
     stem, dot, suffix = base.rpartition(".")
     if not dot:
         stem, suffix = base, ""
     clean_suffix = _UNSAFE.sub("", suffix)
     kept = re.sub(r"^[\s._-]+|[\s.-]+$", "", _UNSAFE.sub("-", stem))  # "_x" is never indexed
-    changed = not kept or kept != stem or clean_suffix != suffix
     ending = f".{clean_suffix.lower()}" if clean_suffix else ""
     tag = f"-{hashlib.sha256(base.encode()).hexdigest()[:NAME_HASH]}"
+    # Any change ("report.MD", "a.md.", "_x.md") could make it another upload's name.
+    changed = not kept or f"{kept}{ending}" != base
     if len(f"{kept}{ending}".encode()) > MAX_NAME_BYTES:
         changed = True
     if not changed:
@@ -156,7 +158,8 @@ def remove_upload(uploads_dir: Path, source: str) -> None:
             "only documents added in the web app can be removed here; the shipped corpus is "
             "managed in its folder",
         )
-    path = uploads_dir / safe_name(source[len(prefix) :])
-    if path.resolve().parent != uploads_dir.resolve() or not path.is_file():
+    path = uploads_dir / source[len(prefix) :]  # as indexed: a folder inside uploads/ too
+    inside = path.resolve().is_relative_to(uploads_dir.resolve())
+    if not inside or path.name == CATALOG_NAME or not path.is_file():
         raise DocumentError(source, "there is no such uploaded document")
     path.unlink()

@@ -170,7 +170,8 @@ def read_document(
             pages=loaded.pages,
             catalog_key=entry_key(entry),
         )
-    written, basis = own_date(text)
+    language = guess_language(text)
+    written, basis = own_date(text, day_first=language not in ("en", ""))
     if written is None:
         written, basis = embedded_date(path, data)
     if written is None:
@@ -182,7 +183,7 @@ def read_document(
         kind="other",
         date=written,
         date_basis=basis,
-        language=guess_language(text),
+        language=language,
         sha256=sha256,
         text=text,
         catalogued=False,
@@ -210,7 +211,7 @@ def write_catalog_entry(path: Path, name: str, entry: Mapping[str, str]) -> None
     header = f"[documents.{_toml_string(name)}]"
     block = "\n".join([header, *(f"{k} = {_toml_string(v)}" for k, v in entry.items())]) + "\n"
     lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
+    start = next((i for i, line in enumerate(lines) if _entry_name(line) == name), None)
     if start is None:
         text = text + ("\n" if text and not text.endswith("\n\n") else "") + block
     else:
@@ -218,13 +219,34 @@ def write_catalog_entry(path: Path, name: str, entry: Mapping[str, str]) -> None
             (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")),
             len(lines),
         )
-        while end > start + 1 and not lines[end - 1].strip():  # keep the blank line before
-            end -= 1
+        while end > start + 1 and (
+            not lines[end - 1].strip() or lines[end - 1].lstrip()[:1] == "#"
+        ):
+            end -= 1  # the blank lines and comments before the next entry belong to it
         text = "".join([*lines[:start], block, *lines[end:]])
     read_catalog_text(path, text)  # never write a catalog that would not read back
     partial = path.with_name(f".{path.name}.part")
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
+
+
+_ENTRY_HEADER = re.compile(
+    r"""^\s*\[\s*documents\s*\.\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*\]\s*(?:#.*)?$"""
+)
+
+
+def _entry_name(line: str) -> str | None:
+    """The file name a catalog line heads an entry of, in any of TOML's key forms."""
+    match = _ENTRY_HEADER.match(line)
+    if not match:
+        return None
+    quoted, literal, bare = match.groups()
+    if quoted is not None:
+        try:
+            return str(json.loads(f'"{quoted}"'))
+        except ValueError:
+            return None
+    return literal if literal is not None else bare
 
 
 def _toml_string(value: str) -> str:
@@ -304,9 +326,10 @@ _DATE_KEYS = (
 _DATE_LINE = re.compile(
     r"^[\s>*_#|-]*(?:"
     r"(?:date|last updated|last update|updated|last modified|last revised|revised|"
-    r"effective date|published|issued|version date|datum|stand|mise à jour|fecha|data)"
+    r"effective date|published|issued|version date|dated|datum|stand|mise à jour|fecha)"
     r"\s*[*_]*\s*[:|][\s*_|]*"  # a label: "Date:", "**Last updated:**", "| Date |"
-    r"|(?:as of|dated|updated on|last updated on|mis à jour le|en date du)\s+"
+    r"|(?:as of|dated|updated on|last updated on|last updated|last modified|mis à jour le|"
+    r"en date du|stand vom)\s+"
     r")(.{4,60})",
     re.IGNORECASE,
 )
@@ -317,7 +340,7 @@ def front_matter(text: str) -> tuple[dict[str, str], int]:
     """The `key: value` lines of a YAML front matter block ("---" … "---") at the top, keys in
     lower case, and how many lines the block takes (0 when there is none)."""
     lines = text.splitlines()
-    if not lines or lines[0].strip() != "---":
+    if not lines or lines[0].strip().lstrip("\ufeff") != "---":  # a byte-order mark may lead
         return {}, 0
     end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in ("---", "...")), 0)
     values: dict[str, str] = {}
@@ -328,38 +351,58 @@ def front_matter(text: str) -> tuple[dict[str, str], int]:
     return values, end + 1 if end else 0
 
 
-def own_date(text: str) -> tuple[str | None, str]:
+def own_date(
+    text: str, day_first: bool = False, today: date | None = None
+) -> tuple[str | None, str]:
     """The date a document gives itself, as ISO 8601, with where it was read: its front
     matter (`_DATE_KEYS`), else the first "Date:"-like line (`_DATE_LINE`) among its first
-    DATE_LINES lines; (None, "") when it gives none."""
+    DATE_LINES lines outside code blocks; (None, "") when it gives none. A date after `today`
+    (the machine's date) is a term or a plan ("As of 31 December 2027, this agreement
+    expires"), not the document's own. `day_first` reads "03/04/2026" as 3 April (for a
+    document not in English)."""
+    latest = (today or date.today()).isoformat()
     values, taken = front_matter(text)
     for key in _DATE_KEYS:
         written = parse_date(values.get(key, ""))
-        if written:
+        if written and written <= latest:
             return written, f"front matter ({key})"
-    lines = [line for line in text.splitlines()[taken:] if line.strip()][:DATE_LINES]
-    for line in lines:
+    lines = [line for line in _outside_code(text.splitlines()[taken:]) if line.strip()]
+    for line in lines[:DATE_LINES]:
         match = _DATE_LINE.match(line)
-        written = parse_date(match.group(1)) if match else None
-        if written:
+        written = parse_date(match.group(1), day_first) if match else None
+        if written and written <= latest:
             return written, f"the line “{_short(line.strip())}”"
     return None, ""
 
 
+def _outside_code(lines: list[str]) -> Iterator[str]:
+    fenced = False
+    for line in lines:
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced:
+            yield line
+
+
 _SLASHED = re.compile(r"\b(\d{1,2})([/.])(\d{1,2})\2((?:19|20)\d\d)\b")
-_MONTH_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.? ((?:19|20)\d\d)\b")
+_YEAR_FIRST = re.compile(r"\b((?:19|20)\d\d)([/.-])(\d{1,2})\2(\d{1,2})\b")  # 2026/3/4
+_MONTH_YEAR = re.compile(r"\b([^\W\d_]{3,9})\.? ((?:19|20)\d\d)\b")
 
 
-def parse_date(value: str) -> str | None:
+def parse_date(value: str, day_first: bool = False) -> str | None:
     """The first date written in `value`, as ISO 8601 (a month alone as "2026-03"): ISO dates
-    (with a time or not), "October 15, 2026", "15 October 2026", "10/15/2026" (month first,
-    as US front matter writes it, unless the first number cannot be a month), "15.10.2026"
+    (with a time or not, "2026/3/4" too), "October 15, 2026", "15 October 2026" (and the month
+    names of French, German, Spanish, Italian and Dutch), "10/15/2026" (month first, as US front
+    matter writes it, unless `day_first` or the first number cannot be a month), "15.10.2026"
     (day first)."""
     value = re.sub(r"(\d)T(\d)", r"\1 \2", value)  # "2026-01-05T10:00:00Z"
     found = [(start, day.isoformat()) for start, day in _dates(value)]
+    for written in _YEAR_FIRST.finditer(value):
+        year, _, month, day = written.groups()
+        found += [(written.start(), x.isoformat()) for x in _valid(int(year), int(month), int(day))]
     for slashed in _SLASHED.finditer(value):
         first, mark, second, year = slashed.groups()
-        month_first = mark == "/" and int(first) <= 12
+        month_first = mark == "/" and int(first) <= 12 and not day_first
         day, month = (second, first) if month_first else (first, second)
         found += [(slashed.start(), x.isoformat()) for x in _valid(int(year), int(month), int(day))]
     for month_year in _MONTH_YEAR.finditer(value):
@@ -370,16 +413,19 @@ def parse_date(value: str) -> str | None:
 
 
 def derive_title(text: str, path: Path) -> str:
-    """The front matter's `title:`, else the first heading or line after it, else the name."""
+    """The front matter's `title:`, else the first heading or line after it that is not
+    markup (an MDX import, a component tag, a comment), else the name."""
     values, taken = front_matter(text)
     if values.get("title"):
         return _short(values["title"])
-    lines = text.splitlines()[taken:]
-    for line in lines:
-        line = line.strip().lstrip("#").strip()
-        if line:
+    for line in _outside_code(text.splitlines()[taken:]):
+        line = line.strip().lstrip("\ufeff").lstrip("#").strip()
+        if line and not _NOT_A_TITLE.match(line):
             return _short(line)
     return path.stem
+
+
+_NOT_A_TITLE = re.compile(r"(?:import|export)\s|<|\{[%{]|\[!|:::")
 
 
 def _short(title: str) -> str:
@@ -390,26 +436,31 @@ _MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
+            # English, then French, German, Spanish, Italian and Dutch names
+            ("january", "jan", "janvier", "januar", "enero", "gennaio", "januari"),
+            ("february", "feb", "février", "fevrier", "februar", "febrero", "febbraio", "februari"),
+            ("march", "mar", "mars", "märz", "marz", "marzo", "maart"),
+            ("april", "apr", "avril", "abril", "aprile"),
+            ("may", "mai", "mayo", "maggio", "mei"),
+            ("june", "jun", "juin", "juni", "junio", "giugno"),
+            ("july", "jul", "juillet", "juli", "julio", "luglio"),
+            ("august", "aug", "août", "aout", "agosto", "augustus"),
+            ("september", "sep", "sept", "septembre", "septiembre", "settembre"),
+            ("october", "oct", "octobre", "oktober", "okt", "octubre", "ottobre"),
+            ("november", "nov", "novembre", "noviembre"),
+            ("december", "dec", "décembre", "decembre", "dezember", "dez", "diciembre", "dicembre"),
         ],
         start=1,
     )
     for name in names
 }
 _ISO_DATE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
-_MONTH_DAY_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.? (\d{1,2}), ((?:19|20)\d\d)\b")
-_DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2}) ([A-Za-z]{3,9})\.? ((?:19|20)\d\d)\b")
+# "March 3, 2026", "March 3rd 2026"; "3 March 2026", "3rd March 2026", "15. März 2026",
+# "3 de marzo de 2026"
+_MONTH_DAY_YEAR = re.compile(r"\b([^\W\d_]{3,9})\.? (\d{1,2})(?:st|nd|rd|th)?,? ((?:19|20)\d\d)\b")
+_DAY_MONTH_YEAR = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th|\.)? (?:de )?([^\W\d_]{3,9})\.?,? (?:de )?((?:19|20)\d\d)\b"
+)
 
 
 def newest_date(text: str) -> str | None:

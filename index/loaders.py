@@ -339,6 +339,8 @@ def embedded_date(path: Path, data: bytes) -> tuple[str | None, str]:
 
             properties = docx.Document(io.BytesIO(data)).core_properties
             pairs = [("modified", properties.modified), ("created", properties.created)]
+            if properties.author == "python-docx":  # its template's dates, not the document's
+                pairs = []
             where = "Word properties"
         elif suffix == ".xlsx":
             from openpyxl import load_workbook

@@ -38,7 +38,7 @@ from index.entries import (
     sentence_id,
     sentence_metadata,
 )
-from index.errors import EmbeddingModelMismatch, StoreDamaged
+from index.errors import EmbeddingModelMismatch, StoreDamaged, StoreError
 from index.location import ChromaFolder, ChromaServer, StoreLocation
 from index.records import DocumentRecords
 
@@ -132,7 +132,13 @@ class ChunkStore:
         opened again: Chroma keeps a folder's vector index in memory, and would not see
         that process's entries."""
         seen = self._records.foreign_writes
-        records = self._records.read()
+        try:
+            records = self._records.read()
+        except StoreDamaged as exc:
+            if not (isinstance(self.location, ChromaFolder) and _collection_gone(exc)):
+                raise
+            self._reopen(self.location.path)  # another process rebuilt it: new collections
+            return self._records.read()
         if self._records.foreign_writes != seen and isinstance(self.location, ChromaFolder):
             self._reopen(self.location.path)
         return records
@@ -374,6 +380,13 @@ class ChunkStore:
                 strict=True,
             )
         ]
+
+
+def _collection_gone(exc: StoreError) -> bool:
+    """The error says a collection this store holds was deleted (`index --rebuild` elsewhere)."""
+    from chromadb.errors import NotFoundError
+
+    return isinstance(exc.__cause__, NotFoundError) or "does not exist" in str(exc)
 
 
 def _by_source(sources: Sequence[str]) -> Iterator[dict[str, Any]]:

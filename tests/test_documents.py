@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ def test_unreadable_files_are_reported_not_indexed(
 def test_hidden_files_and_the_catalog_are_not_documents(tmp_path: Path) -> None:
     (tmp_path / ".draft.txt").write_text("secret draft", encoding="utf-8")
     (tmp_path / "catalog.toml").write_text("", encoding="utf-8")
-    (tmp_path / "notes.csv").write_text("a,b", encoding="utf-8")
+    (tmp_path / "notes.xls").write_text("a,b", encoding="utf-8")  # not a supported type
     assert scan_corpus(tmp_path).documents == ()
 
 
@@ -220,3 +221,37 @@ def test_a_pdf_knows_where_each_page_starts_and_its_date_properties(tmp_path: Pa
     assert page_at(document.pages, 0) == 1
     assert page_at((), offset) is None  # a file without pages
     assert (document.date, document.date_basis) == ("2026-03-01", "PDF properties (modified)")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("As of 31 December 2099, this agreement expires.\nDate: 2026-01-05", "2026-01-05"),
+        (
+            "- Updated: prices will be updated on 1 January 2099\n\nDated: 3rd March 2026",
+            "2026-03-03",
+        ),
+        ("Data: retained until 31 December 2029.", None),  # "Data" is no date label in English
+        ("```yaml\ndate: 2019-01-01\n```\nLast updated 2026-03-03", "2026-03-03"),
+        ("\ufeff---\ndate: 2026-02-01\n---\n# Offer", "2026-02-01"),
+        ("Mis à jour le 3 mars 2026", "2026-03-03"),
+        ("Stand: 15. März 2026", "2026-03-15"),
+        ("Date: 2026/3/4", "2026-03-04"),
+        ("Fecha: 3 de marzo de 2026", "2026-03-03"),
+    ],
+)
+def test_a_documents_own_date_is_not_a_term_a_plan_or_code(text: str, expected: str | None) -> None:
+    assert own_date(text, today=datetime.date(2026, 11, 30))[0] == expected
+
+
+def test_a_date_with_slashes_is_day_first_outside_english() -> None:
+    assert own_date("Datum: 03/04/2026", day_first=True)[0] == "2026-04-03"
+    assert own_date("Date: 03/04/2026")[0] == "2026-03-04"
+
+
+def test_the_title_of_an_mdx_page_without_front_matter_is_its_heading(tmp_path: Path) -> None:
+    (tmp_path / "page.mdx").write_text(
+        "import Tabs from '@theme/Tabs';\n\n<Tabs>\n\n# Orca pricing\n\nText.\n", encoding="utf-8"
+    )
+    (document,) = scan_corpus(tmp_path).documents
+    assert document.title == "Orca pricing"

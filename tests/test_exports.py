@@ -285,7 +285,7 @@ def test_docx_holds_the_review_document(conversation: Conversation, tmp_path: Pa
         assert cells == [
             f"[{citation.n}]",
             f"{citation.title}\n{citation.kind}, {citation.date}\n{citation.source}",
-            f"{citation.start}–{citation.end}",
+            citation.where,
             citation.quote,
             citation.sha256[:12],
         ]

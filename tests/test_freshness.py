@@ -98,3 +98,31 @@ def test_the_chat_badge_counts_what_the_documents_tab_lists(tmp_path: Path) -> N
     env = {"PROCUREBOT_CORPUS_DIR": str(tmp_path / "docs")}
     assert run_cli("index", data_dir=tmp_path / "data", env=env).returncode == 0
     assert "3 documents" in badge()  # another process's index run
+
+
+def test_a_rebuild_by_another_process_is_taken_in(tmp_path: Path) -> None:
+    engine = _engine(tmp_path, fresh_reindex_kb=0)
+    assert "4,200 EUR" in _quoted(engine)
+    (tmp_path / "docs" / "offer.md").write_text(OFFER.format(fee="4,900"), encoding="utf-8")
+    env = {"PROCUREBOT_CORPUS_DIR": str(tmp_path / "docs")}
+    outside = run_cli("index", "--rebuild", data_dir=tmp_path / "data", env=env)
+    assert outside.returncode == 0, outside.stderr.decode()
+    assert "4,900 EUR" in _quoted(engine)
+
+
+def test_a_wrong_catalog_or_an_unreadable_file_gives_a_notice_not_a_refusal(
+    tmp_path: Path,
+) -> None:
+    engine = _engine(tmp_path)
+    docs = tmp_path / "docs"
+    (docs / "support.md").write_bytes(b"\x00\x01 no longer text")
+    answer = engine.ask(QUESTION)
+    assert "4,200 EUR" in " ".join(c.quote for c in answer.citations)
+    assert any(
+        "docs/support.md cannot be read (binary data" in n and "last readable version" in n
+        for n in answer.notices
+    )
+    (docs / "catalog.toml").write_text('[documents."offer.md"]\ntitle = "x"\nkind = "blog"\n')
+    answer = engine.ask(QUESTION)
+    assert "4,200 EUR" in " ".join(c.quote for c in answer.citations)
+    assert any("could not be checked for changes" in n and "blog" in n for n in answer.notices)

@@ -439,14 +439,14 @@ def test_a_catalog_edit_relabels_the_document_without_embedding_it_again(
 def test_a_catalog_entry_is_written_in_place_keeping_the_rest(tmp_path: Path) -> None:
     path = tmp_path / "catalog.toml"
     path.write_text(
-        '# our catalog\n\n[documents."a.md"]\ntitle = "A"\nkind = "news"\n\n'
-        '[documents."b.md"]\ntitle = "B"\nkind = "news"\n',
+        '# our catalog\n\n[documents.\'a.md\']\ntitle = "A"\nkind = "news"\n\n'
+        '# B is the price list\n[documents."b.md"]\ntitle = "B"\nkind = "news"\n',
         encoding="utf-8",
     )
     index_documents.write_catalog_entry(path, "a.md", {"title": 'A "quoted"', "kind": "other"})
     index_documents.write_catalog_entry(path, "価格表.md", {"title": "価格表", "kind": "other"})
     text = path.read_text(encoding="utf-8")
-    assert text.startswith("# our catalog\n\n")
+    assert text.startswith("# our catalog\n\n") and "# B is the price list\n" in text
     catalog = index_documents.read_catalog(path)
     assert catalog["a.md"] == {"title": 'A "quoted"', "kind": "other"}
     assert catalog["b.md"] == {"title": "B", "kind": "news"}

@@ -16,7 +16,8 @@ from index.errors import DocumentError
         ("price list.pdf", "price list.pdf"),
         ("../../etc/passwd.txt", "passwd.txt"),
         ("..\\..\\windows\\win.ini.md", "win.ini.md"),
-        ("/abs/path/contract.DOCX", "contract.docx"),
+        ("/abs/path/contract.DOCX", "contract-343de5.docx"),  # not "contract.docx"'s file
+        ("offer.md ", "offer.md"),
         ("価格表.md", "価格表.md"),
         ("Angebot für Gent (v2).pdf", "Angebot für Gent (v2).pdf"),
         ("e\u0301te\u0301.md", "\u00e9t\u00e9.md"),  # NFD from macOS is NFC
@@ -33,6 +34,7 @@ def test_upload_names_keep_any_script_and_only_safe_characters(given: str, kept:
 
 def test_names_made_safe_never_become_one_and_stay_short() -> None:
     assert safe_name("a?.md") != safe_name("a*.md")
+    assert len({safe_name("report.md"), safe_name("report.MD"), safe_name("report.md.")}) == 3
     assert safe_name("x" * 300 + "1.md") != safe_name("x" * 300 + "2.md")
     assert len(safe_name("価" * 300 + ".md").encode()) <= 200
 
@@ -154,3 +156,16 @@ def test_the_documents_tab_says_which_upload_holds_the_same_bytes() -> None:
 
     result = UploadResult((), (), (), (("offer copy.md", "uploads/offer.md"),))
     assert "the same file is already uploaded as uploads/offer.md" in _added(result, None)
+
+
+def test_removing_an_upload_in_a_folder_removes_that_file_only(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    (uploads / "sub").mkdir(parents=True)
+    (uploads / "evil.md").write_text("top", encoding="utf-8")
+    (uploads / "sub" / "evil.md").write_text("inside", encoding="utf-8")
+    remove_upload(uploads, "uploads/sub/evil.md")
+    assert (uploads / "evil.md").read_text(encoding="utf-8") == "top"
+    assert not (uploads / "sub" / "evil.md").exists()
+    for wrong in ("uploads/../secret.md", "uploads/catalog.toml", "uploads/sub"):
+        with pytest.raises(DocumentError, match="no such uploaded document"):
+            remove_upload(uploads, wrong)

@@ -192,12 +192,24 @@ def test_an_admin_corrects_a_documents_details_without_re_embedding(
         (DocumentDetails("T", "blog", ""), "Unknown kind"),
         (DocumentDetails("T", "news", "15.10.2026"), "not a date"),
         (DocumentDetails("T", "news", "2026-02-30"), "not a date"),
+        (DocumentDetails("T", "news", "２０２６"), "not a date"),  # full-width digits
+        (DocumentDetails("T\x00x", "news", ""), "control or invisible"),
     ):
         with pytest.raises(CatalogError, match=message):
             own_workspace.set_document_details(LOCAL, "uploads/価格表.md", wrong)
     uploads = engine.settings.uploads_dir
     assert not (uploads / "catalog.toml").exists()  # a refused correction changes nothing
 
+    guessed = next(d for d in engine.documents() if d.source == "uploads/価格表.md")
+    assert (guessed.date, guessed.date_basis[:7]) == ("2027-10-31", "guessed")
+    title_only = DocumentDetails("Gamma sheet", "other", "2027-10-31")
+    own_workspace.set_document_details(LOCAL, "uploads/価格表.md", title_only)
+    kept = next(d for d in engine.documents() if d.source == "uploads/価格表.md")
+    assert (kept.title, kept.date, kept.date_basis) == (
+        "Gamma sheet",
+        guessed.date,
+        guessed.date_basis,
+    )
     report = own_workspace.set_document_details(LOCAL, "uploads/価格表.md", details)
     assert report.relabelled == ("uploads/価格表.md",) and report.chunks_embedded == 0
     record = next(d for d in engine.documents() if d.source == "uploads/価格表.md")
@@ -217,4 +229,9 @@ def test_an_admin_corrects_a_documents_details_without_re_embedding(
     )
     alpha = next(d for d in engine.documents() if d.source == "corpus/alpha.md")
     assert (alpha.title, alpha.date) == ("Alpha prices", None)
+    own_workspace.set_document_details(  # the title only: the date keeps how it was found
+        LOCAL, "uploads/価格表.md", DocumentDetails("Gamma prices", "vendor-docs", "2026-10-15")
+    )
+    record = next(d for d in engine.documents() if d.source == "uploads/価格表.md")
+    assert record.title == "Gamma prices" and "set by local" in record.date_basis
     assert engine.pending_changes() == []

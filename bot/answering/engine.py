@@ -22,7 +22,7 @@ from bot.answering.followups import standalone
 from bot.answering.mistral import MistralAnswerer
 from bot.answering.questions import Question, clean_question
 from bot.answering.retrieval import HybridRetriever, Passage, Retrieval
-from bot.errors import CorpusEmpty, MistralNotConfigured
+from bot.errors import CatalogError, CorpusEmpty, DocumentError, MistralNotConfigured
 from bot.settings import Settings
 from index.chunking import version_key
 from index.documents import CorpusScan, Indexed, scan_corpus
@@ -146,27 +146,42 @@ class Engine:
     def pending_changes(self) -> list[str]:
         """Sources whose file was added, changed or removed since the last indexing (or whose
         indexing was interrupted)."""
-        return sorted(self._changes())
+        return sorted(self._changes()[0])
 
-    def _changes(self) -> dict[str, int]:
-        """Each pending change's source, with the characters of text it brings (0: removed)."""
+    def _changes(self) -> tuple[dict[str, int], list[tuple[str, str]]]:
+        """Each pending change's source, with the characters of text it brings (0: removed),
+        and the files that cannot be read (source, reason)."""
         stored = self.store.stored_documents()
         scan = scan_documents(self.settings, stored)
         unreadable = {p.path for p in scan.problems}
         changed = {d.source: len(d.text) for d in scan.documents}  # not the version stored
         current = set(changed) | set(scan.unchanged)
         gone = {s: 0 for s in stored if s not in current and s not in unreadable}
-        return changed | gone
+        return changed | gone, [(p.path, p.reason) for p in scan.problems]
 
     def freshen(self) -> tuple[str, ...]:
         """Before a question: take in what another process re-indexed, and what changed in the
         corpus since indexing (the files' stamps tell, a stat each): re-indexed first when it
         is at most `fresh_reindex_kb` of text (removals cost no embedding), otherwise a notice
-        naming the stale files. While another re-index runs, the index is used as it is."""
-        self.retriever.refresh()  # cheap unless records changed (their change counters)
-        changes = self._changes()
+        naming the stale files; files that cannot be read are named too (an indexed one is
+        quoted as it last was). While another re-index runs, the index is used as it is; a
+        corpus that cannot be checked (a wrong catalog.toml) gets a notice, not a refusal."""
+        try:
+            self.retriever.refresh()  # cheap unless records changed (their change counters)
+            changes, problems = self._changes()
+        except (CatalogError, DocumentError) as exc:
+            return (f"The documents could not be checked for changes: {exc}",)
+        notices = [
+            f"{source} cannot be read ({reason}); "
+            + (
+                "answers quote its last readable version."
+                if source in self._indexed()
+                else "it is not indexed."
+            )
+            for source, reason in problems
+        ]
         if not changes:
-            return ()
+            return tuple(notices)
         quick = sum(changes.values()) <= self.settings.fresh_reindex_kb * 1000
         if quick and self._index_lock.acquire(blocking=False):
             try:
@@ -174,14 +189,18 @@ class Engine:
             finally:
                 self._index_lock.release()
             logger.info("re-indexed %d changed file(s) before answering", len(changes))
-            return ()
+            return tuple(notices)
         names = ", ".join(sorted(changes)[:STALE_NAMED])
         more = f" and {len(changes) - STALE_NAMED} more" if len(changes) > STALE_NAMED else ""
-        return (
-            f"Not indexed yet: {names}{more} changed since the index was built; this answer "
-            "does not reflect those changes. Run `procurebot index` (or Re-index in the "
-            "Documents tab).",
+        notices.append(
+            f"Not indexed yet: {names}{more} (added, changed or removed since the index was "
+            "built); this answer does not reflect them. Run `procurebot index` (or Re-index "
+            "in the Documents tab)."
         )
+        return tuple(notices)
+
+    def _indexed(self) -> set[str]:
+        return {d.source for d in self.documents()}
 
     @property
     def corpus_fingerprint(self) -> str:
