@@ -122,6 +122,8 @@ def test_a_wrong_catalog_or_an_unreadable_file_gives_a_notice_not_a_refusal(
         "docs/support.md cannot be read (binary data" in n and "last readable version" in n
         for n in answer.notices
     )
+    pending, unreadable = engine.corpus_state()  # what the Documents tab shows
+    assert pending == [] and [source for source, _ in unreadable] == ["docs/support.md"]
     (docs / "catalog.toml").write_text('[documents."offer.md"]\ntitle = "x"\nkind = "blog"\n')
     answer = engine.ask(QUESTION)
     assert "4,200 EUR" in " ".join(c.quote for c in answer.citations)

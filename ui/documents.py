@@ -52,12 +52,16 @@ def build_documents_tab(context: Context) -> Any:
             ]
             for d in documents
         ]
-        pending = engine.pending_changes()
+        pending, unreadable = engine.corpus_state()
         state = (
             f"**{len(pending)} change(s) not indexed yet:** {', '.join(pending)}"
             if pending
             else f"Index up to date: {len(documents)} documents, corpus fingerprint "
             f"`{engine.corpus_fingerprint[:12]}`."
+        )
+        state += "".join(
+            f" **{shown(source)} cannot be read:** {shown(reason)}."
+            for source, reason in unreadable
         )
         location = engine.store.location
         if isinstance(location, ChromaServer):  # shared with other copies of the app

@@ -148,6 +148,12 @@ class Engine:
         indexing was interrupted)."""
         return sorted(self._changes()[0])
 
+    def corpus_state(self) -> tuple[list[str], list[tuple[str, str]]]:
+        """`pending_changes`, and the files that cannot be read, each with its reason (an
+        indexed one keeps its last readable version): what the Documents tab shows."""
+        changes, problems = self._changes()
+        return sorted(changes), problems
+
     def _changes(self) -> tuple[dict[str, int], list[tuple[str, str]]]:
         """Each pending change's source, with the characters of text it brings (0: removed),
         and the files that cannot be read (source, reason)."""
