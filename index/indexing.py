@@ -83,7 +83,7 @@ def update_index(
         if previous is None:
             added.append(document)
         elif previous.key == document_key(document) and previous.complete:
-            record = replace(_record(document, previous.n_chunks), stamp=document.stamp)
+            record = _record(document, previous.n_chunks)
             if _label(record) != _label(previous):
                 relabelled.append(record)
             else:

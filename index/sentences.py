@@ -23,7 +23,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from index.documents import Document
+from index.documents import Document, front_matter
 
 SPLITTER_SIGNATURE = "units-v3"
 MIN_SENTENCE_CHARS = 12
@@ -147,7 +147,7 @@ class _Reader:
             (m.start(), m.start() + len(m.group().rstrip("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029")))
             for m in _LINE.finditer(self.text)
         ]
-        index = _after_front_matter(self.text, lines)
+        index = front_matter(self.text)[1]  # the same block the metadata is read from
         self.wrapped = _hard_wrapped(self.text, lines[index:])
         in_fence = False
         while index < len(lines):
@@ -407,16 +407,6 @@ def _hard_wrapped(text: str, lines: list[tuple[int, int]]) -> bool:
         if end > start and not _TABLE_ROW.match(text[start:end]) and "http" not in text[start:end]
     ]
     return bool(lengths) and max(lengths) <= WRAP_WIDTH + 20
-
-
-def _after_front_matter(text: str, lines: list[tuple[int, int]]) -> int:
-    """The index of the first line after a YAML front matter block (0 when there is none)."""
-    if not lines or text[lines[0][0] : lines[0][1]].strip() != "---":
-        return 0
-    for index in range(1, len(lines)):
-        if text[lines[index][0] : lines[index][1]].strip() in ("---", "..."):
-            return index + 1
-    return 0
 
 
 def _plain(heading: str) -> str:

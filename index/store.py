@@ -169,9 +169,14 @@ class ChunkStore:
     def relabel(self, records: Sequence[StoredDocument]) -> None:
         """Give the documents' chunks the title, kind, date and language of their records,
         then store the records: metadata only, nothing is embedded again."""
-        labels = ("title", "kind", "date", "language")
         for record in records:
             ids = record.chunk_ids()
+            labels = {
+                "title": record.title,
+                "kind": record.kind,
+                "date": record.date or "",
+                "language": record.language,
+            }
             for begin in range(0, len(ids), READ_IDS):
                 found = self._call(
                     partial(
@@ -180,11 +185,7 @@ class ChunkStore:
                         include=["metadatas"],
                     )
                 )
-                new = {"title": record.title, "kind": record.kind, "date": record.date or ""}
-                new["language"] = record.language
-                metadatas = [
-                    {**meta, **{k: new[k] for k in labels}} for meta in found["metadatas"] or []
-                ]
+                metadatas = [{**meta, **labels} for meta in found["metadatas"] or []]
                 self._call(partial(self._collection.update, ids=found["ids"], metadatas=metadatas))
         self.finish_writing(records)
 
