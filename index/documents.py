@@ -49,11 +49,12 @@ class Document:
     stamp: str = ""  # the file's `file_stamp` when read
     pages: Pages = ()  # a PDF's pages: where each starts in `text` (`index.loaders.page_at`)
     catalog_key: str = ""  # `entry_key` of the catalog entry its metadata comes from
+    description: str = ""  # what it says it is about: the catalog's or front matter's
 
     @property
-    def label(self) -> tuple[str, str, str | None, str, str]:
-        """What a citation shows of it besides the quote: changing it needs no re-embedding."""
-        return (self.title, self.kind, self.date, self.date_basis, self.language)
+    def label(self) -> tuple[str, str, str | None, str, str, str]:
+        """What is shown of it besides the quote: changing it needs no re-embedding."""
+        return (self.title, self.kind, self.date, self.date_basis, self.language, self.description)
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ def read_document(
             stamp=stamp,
             pages=loaded.pages,
             catalog_key=entry_key(entry),
+            description=entry.get("description") or own_description(text),
         )
     language = guess_language(text)
     written, basis = own_date(text, day_first=language not in ("en", ""))
@@ -190,6 +192,7 @@ def read_document(
         extracted=extracted(path),
         stamp=stamp,
         pages=loaded.pages,
+        description=own_description(text),
     )
 
 
@@ -334,6 +337,7 @@ _DATE_LINE = re.compile(
     re.IGNORECASE,
 )
 DATE_LINES = 40  # the lines at the top of a document where its own date is written
+DESCRIPTION_CHARS = 300  # the longest description kept
 
 
 def front_matter(text: str) -> tuple[dict[str, str], int]:
@@ -373,6 +377,14 @@ def own_date(
         if written and written <= latest:
             return written, f"the line “{_short(line.strip())}”"
     return None, ""
+
+
+def own_description(text: str) -> str:
+    """The front matter's `description:` (else `summary:`), at most DESCRIPTION_CHARS long;
+    "" when there is none."""
+    values = front_matter(text)[0]
+    found = values.get("description") or values.get("summary") or ""
+    return _short(found, DESCRIPTION_CHARS)
 
 
 def _outside_code(lines: list[str]) -> Iterator[str]:
@@ -428,8 +440,8 @@ def derive_title(text: str, path: Path) -> str:
 _NOT_A_TITLE = re.compile(r"(?:import|export)\s|<|\{[%{]|\[!|:::")
 
 
-def _short(title: str) -> str:
-    return title if len(title) <= 120 else title[:117].rstrip() + "…"
+def _short(title: str, most: int = 120) -> str:
+    return title if len(title) <= most else title[: most - 3].rstrip() + "…"
 
 
 _MONTHS = {

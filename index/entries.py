@@ -56,6 +56,7 @@ class StoredDocument:
     indexed_at: str = ""  # ISO 8601, UTC, when its state was last written
     complete: bool = True  # False: its entries were being written when a run stopped
     stamp: str = ""  # the file's size, times and inode when read ("": hash it to compare)
+    description: str = ""  # what the document says it is about (`Document.description`)
 
     def chunk_ids(self) -> list[str]:
         return [f"{self.key}:{i}" for i in range(self.n_chunks)]
@@ -75,6 +76,7 @@ def record_metadata(record: StoredDocument) -> dict[str, str | int]:
         "indexed_at": record.indexed_at,
         "state": COMPLETE if record.complete else WRITING,
         "stamp": record.stamp,
+        "description": record.description,
     }
 
 
@@ -93,6 +95,7 @@ def record_from(source: str, meta: dict[str, Any]) -> StoredDocument:
         indexed_at=str(meta["indexed_at"]),
         complete=meta["state"] == COMPLETE,
         stamp=str(meta.get("stamp", "")),
+        description=str(meta.get("description", "")),
     )
 
 

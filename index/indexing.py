@@ -139,6 +139,7 @@ def _label(record: StoredDocument) -> tuple[object, ...]:
         record.date_basis,
         record.language,
         record.catalog_key,
+        record.description,
     )
 
 
@@ -223,6 +224,7 @@ def _record(document: Document, n_chunks: int) -> StoredDocument:
         language=document.language,
         catalog_key=document.catalog_key,
         stamp=document.stamp,
+        description=document.description,
     )
 
 

@@ -209,6 +209,7 @@ def test_an_mdx_page_is_indexed_with_its_front_matter_title_and_date(tmp_path: P
     )
     (document,) = scan_corpus(tmp_path).documents
     assert (document.title, document.date) == ("Orca pricing", "2026-02-01")
+    assert document.description == "Prices"
     assert not document.extracted  # spans are spans of the file itself
 
 

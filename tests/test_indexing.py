@@ -410,7 +410,12 @@ def test_a_catalog_edit_relabels_the_document_without_embedding_it_again(
     index_documents.write_catalog_entry(
         small_corpus / "catalog.toml",
         "alpha.md",
-        {"title": "Alpha price sheet 2026", "kind": "vendor-docs", "date": "2026-02-01"},
+        {
+            "title": "Alpha price sheet 2026",
+            "kind": "vendor-docs",
+            "date": "2026-02-01",
+            "description": "List prices in EUR",
+        },
     )
     embedded: list[int] = []
     real = embedder.embed_documents
@@ -420,11 +425,15 @@ def test_a_catalog_edit_relabels_the_document_without_embedding_it_again(
     assert (report.chunks_embedded, embedded) == (0, [])
     assert sorted(report.unchanged) == ["corpus/beta.txt", "corpus/vendor.txt"]
     (record,) = [d for d in engine.documents() if d.source == "corpus/alpha.md"]
-    assert (record.title, record.kind, record.date) == (
+    assert (record.title, record.kind, record.date, record.description) == (
         "Alpha price sheet 2026",
         "vendor-docs",
         "2026-02-01",
+        "List prices in EUR",
     )
+    from ui.documents import document_rows
+
+    assert document_rows([record])[0][0] == "Alpha price sheet 2026 — List prices in EUR"
     after = engine.ask("How much does Alpha cost per million input tokens?")
     assert {(c.title, c.kind, c.date) for c in after.citations} == {
         ("Alpha price sheet 2026", "vendor-docs", "2026-02-01")

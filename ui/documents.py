@@ -9,6 +9,7 @@ import gradio as gr
 
 from bot.document_details import KINDS, DocumentDetails
 from bot.uploads import UploadResult
+from index.entries import StoredDocument
 from index.indexing import IndexReport
 from index.loaders import SUPPORTED_SUFFIXES
 from index.location import ChromaServer
@@ -16,6 +17,21 @@ from ui.people import Context, shown_errors
 from ui.render import shown
 
 HEADERS = ["Title", "Kind", "Date", "Chunks", "Indexed (UTC)", "Source"]
+
+
+def document_rows(documents: list[StoredDocument]) -> list[list[Any]]:
+    """The Documents table's rows (`HEADERS`); a description follows the title."""
+    return [
+        [
+            f"{d.title} — {d.description}" if d.description else d.title,
+            d.kind,
+            _dated(d.date, d.date_basis),
+            d.n_chunks,
+            d.indexed_at[:16].replace("T", " "),
+            d.source,
+        ]
+        for d in documents
+    ]
 
 
 def build_documents_tab(context: Context) -> Any:
@@ -41,17 +57,7 @@ def build_documents_tab(context: Context) -> Any:
     def listing() -> tuple[list[list[Any]], str, Any, Any]:
         engine = workspace.engine
         documents = engine.documents()
-        rows = [
-            [
-                d.title,
-                d.kind,
-                _dated(d.date, d.date_basis),
-                d.n_chunks,
-                d.indexed_at[:16].replace("T", " "),
-                d.source,
-            ]
-            for d in documents
-        ]
+        rows = document_rows(documents)
         pending, unreadable = engine.corpus_state()
         state = (
             f"**{len(pending)} change(s) not indexed yet:** {', '.join(pending)}"
