@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.answer_layout import BOLD, MARKER, answer_lines, opinions_of
 from bot.answering.answers import Answer, Citation
 from bot.transcript_types import Conversation, Feedback, Review, RunInfo, Turn, now
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from docx.document import Document
     from docx.table import _Cell
 
-HASH_CHARS = 12
 SIGN_OFF = ("Approved", "Needs correction", "Not reviewed")
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -152,8 +152,9 @@ def _turn(document: Document, turn: Turn, show_run: bool) -> None:
 def _answer(document: Document, answer: Answer, question: str) -> None:
     if answer.rewritten_query and answer.rewritten_query != question:
         _paragraph(document, ("Rewritten query: ", True), (answer.rewritten_query, False))
-    label = "Answer: " if answer.grounded else "Answer — The documents don't say: "
-    _paragraph(document, (label, True), (answer.answer, False))
+    label = "Answer:" if answer.grounded else "Answer — The documents don't say:"
+    _paragraph(document, (label, True))
+    _answer_text(document, answer)
     if answer.incomplete:
         _paragraph(document, ("Warning: the answer was cut off before its end.", True))
     for notice in answer.notices:
@@ -166,27 +167,46 @@ def _answer(document: Document, answer: Answer, question: str) -> None:
         _paragraph(document, (f"Sources disagree on {conflict.topic}: ", True), (said, False))
 
 
+def _answer_text(document: Document, answer: Answer) -> None:
+    """The answer's lines (`bot.answer_layout`): list items as Word list paragraphs, bold as
+    bold, quotes and words as plain runs."""
+    opinions = opinions_of(answer)
+    for line in answer_lines(answer):
+        if not line.spans:
+            continue
+        style = None
+        if line.bullet:
+            style = "List Bullet" if line.depth == 0 else f"List Bullet {min(line.depth + 1, 3)}"
+        paragraph = document.add_paragraph(style=style)
+        for span in line.spans:
+            text = span.text
+            if span.style == MARKER:
+                text = f"[{text}]" + (" (opinion)" if int(text) in opinions else "")
+            paragraph.add_run(xml_text(text)).bold = span.style == BOLD
+
+
 def _sources(document: Document, answer: Answer) -> None:
+    """Each citation as a block a reviewer reads down: its number and quote, then where it is
+    from (title · kind · date · file · span) and the file's SHA-256."""
     document.add_heading("Sources", level=2)
-    table = document.add_table(rows=1, cols=5)
-    table.style = "Table Grid"
-    for cell, label in zip(
-        table.rows[0].cells, ("n", "Source", "Where", "Quote", "SHA-256"), strict=True
-    ):
-        cell.paragraphs[0].add_run(label).bold = True
     for citation in answer.citations:
-        cells = table.add_row().cells
-        cells[0].text = f"[{citation.n}]"
-        cells[1].text = xml_text(f"{citation.title}\n{kind_text(citation)}\n{citation.source}")
-        cells[2].text = citation.where
-        cells[3].text = xml_text(citation.quote)
-        cells[4].text = citation.sha256[:HASH_CHARS]
-    for citation in answer.citations:
-        _paragraph(
-            document,
-            (f"[{citation.n}] SHA-256 of {citation.source}: {citation.sha256}", False),
-            style="Caption",
-        )
+        _paragraph(document, (f"[{citation.n}] ", True), (citation.quote, False), style="Quote")
+        _paragraph(document, (source_line(citation), False), style="Caption")
+
+
+def source_line(citation: Citation) -> str:
+    """Where a quote is from, on one line: title · kind · date · file · span · SHA-256."""
+    kind = f"{citation.kind} (opinion)" if citation.opinion else citation.kind
+    return " · ".join(
+        [
+            citation.title,
+            kind,
+            citation.date or "undated",
+            citation.source,
+            citation.where,
+            f"SHA-256 {citation.sha256}",
+        ]
+    )
 
 
 def _review(document: Document, turn: Turn) -> None:

@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.answer_layout import CONTROL_CHARS as _CONTROL
+from bot.answer_layout import as_markdown, escape, escape_lines
 from bot.answering.answers import Answer, Citation
 from bot.errors import ProcurebotError
 from bot.export_docx import (
@@ -232,29 +234,6 @@ def _review_json(review: Review | None) -> dict[str, Any]:
 
 # --- Markdown -----------------------------------------------------------------------------
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MARKER = re.compile(r"(\[\d{1,3}\])(?![(\[:])")  # a citation marker, never a link
-_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
-_BLOCK_START = re.compile(r"^(\s*)([#+=-])")  # heading, list item, setext underline
-_ORDERED_ITEM = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
-
-
-def escape_lines(text: str) -> list[str]:
-    """Each line of `text`, shown as itself in Markdown: no HTML, no links, no emphasis, no
-    block markup; `[n]` citation markers stay as they are."""
-    text = _CONTROL.sub("", text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    pieces = _MARKER.split(text)
-    text = "".join(p if i % 2 else _PUNCTUATION.sub(r"\\\1", p) for i, p in enumerate(pieces))
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lines = [_BLOCK_START.sub(r"\1\\\2", line) for line in lines]
-    return [_ORDERED_ITEM.sub(r"\1\\\2", line).rstrip() for line in lines]
-
-
-def escape(text: str) -> str:
-    """`text` shown as itself, each of its lines kept by a hard line break."""
-    return "  \n".join(escape_lines(text))
-
 
 def _inline(text: str) -> str:
     return escape(" ".join(text.split()))
@@ -323,9 +302,9 @@ def _md_answer(answer: Answer, question: str) -> list[str]:
     if answer.rewritten_query and answer.rewritten_query != question:
         parts.append(f"**Rewritten query:** {escape(answer.rewritten_query)}")
     if answer.grounded:
-        parts.append(f"**Answer:**  \n{escape(answer.answer)}")
+        parts.append(f"**Answer:**\n\n{as_markdown(answer)}")
     else:
-        parts.append(f"**Answer — The documents don't say:**  \n{escape(answer.answer)}")
+        parts.append(f"**Answer — The documents don't say:**\n\n{as_markdown(answer)}")
     if answer.incomplete:
         parts.append("**Warning:** the answer was cut off before its end.")
     if answer.notices:

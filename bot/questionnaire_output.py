@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.answer_layout import as_markdown, as_plain_text
 from bot.exports import escape as shown
 from bot.questionnaires import (
     SUFFIXES,
@@ -81,7 +82,7 @@ def _cells(item: AnsweredRow) -> tuple[str, ...]:
         return (*item.row, "", "", "", "", notice, "", "", item.error)
     return (
         *item.row,
-        answer.answer,
+        as_plain_text(answer),
         "yes" if answer.grounded else "no",
         "\n".join(citation_line(citation) for citation in answer.citations),
         "\n".join(
@@ -179,7 +180,7 @@ def _report_section(number: int, item: AnsweredRow, column: str) -> list[str]:
     if item.answer is None:
         return [*lines, f"**Error:** {shown(item.error)}" if item.error else SKIPPED, ""]
     answer = item.answer
-    lines += [shown(answer.answer.strip()), ""]
+    lines += [as_markdown(answer), ""]
     if not answer.grounded:
         lines += ["*Not answered by the documents.*", ""]
     if answer.citations:

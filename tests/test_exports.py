@@ -277,18 +277,18 @@ def test_docx_holds_the_review_document(conversation: Conversation, tmp_path: Pa
     metadata = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
     assert metadata["Conversation"] == conversation.id and metadata["User"] == "alice"
     assert metadata["Backend / model"] == "see each question"
-    sources = document.tables[1]
+    assert len(document.tables) == 1  # sources are blocks a reviewer reads down, not a table
     price = answers(conversation)[0]
-    assert [cell.text for cell in sources.rows[0].cells][-1] == "SHA-256"
-    for row, citation in zip(sources.rows[1:], price.citations, strict=True):
-        cells = [cell.text for cell in row.cells]
-        assert cells == [
-            f"[{citation.n}]",
-            f"{citation.title}\n{citation.kind}, {citation.date}\n{citation.source}",
-            citation.where,
-            citation.quote,
-            citation.sha256[:12],
-        ]
+    quotes = [text for style, text in styled if style == "Quote"]
+    where = [text for style, text in styled if style == "Caption"]
+    for citation in price.citations:  # the quote, then title · kind · date · file · span
+        assert f"[{citation.n}] {citation.quote}" in quotes
+        assert (
+            f"{citation.title} · {citation.kind} · {citation.date} · {citation.source} · "
+            f"{citation.where} · SHA-256 {citation.sha256}"
+        ) in where
+    answer_paragraphs = [text for style, text in styled if style.startswith("List Bullet")]
+    assert answer_paragraphs and not any(text.startswith("- ") for text in answer_paragraphs)
     text = docx_text(path)
     assert "Approved" in text and "Needs correction" in text and NOTE in text
     assert "Reviewer's sign-off: ☒ Approved" in text

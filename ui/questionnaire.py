@@ -14,6 +14,7 @@ import gradio as gr
 
 from bot import questionnaire_journal, questionnaire_output, questionnaires
 from bot.access import AccessError
+from bot.answer_layout import as_plain_text
 from bot.questionnaires import AnsweredRow
 from ui.people import Context, scratch_folder, shown_errors
 
@@ -41,10 +42,22 @@ def build_questionnaire_tab(context: Context) -> tuple[Callable[..., str], Any]:
         )
         run = gr.Button("Answer the questionnaire", variant="primary", elem_id="pb-q-run")
     summary = gr.Markdown("", elem_id="pb-q-summary")
-    files = gr.File(label="Answered files", file_count="multiple", interactive=False)
-    preview = gr.Dataframe(headers=PREVIEW_COLUMNS, interactive=False, wrap=True)
+    files = gr.File(
+        label="Answered files", file_count="multiple", interactive=False, elem_id="pb-q-files"
+    )
+    preview = gr.Dataframe(
+        headers=PREVIEW_COLUMNS,
+        interactive=False,
+        wrap=True,
+        column_widths=["30%", "52%", "8%", "10%"],
+        elem_id="pb-q-preview",
+    )
     run.click(
-        _answer(context), [upload], [summary, files, preview, unfinished], api_visibility="private"
+        _answer(context),
+        [upload],
+        [summary, files, preview, unfinished],
+        show_progress_on=[summary],  # one progress bar, not one per output
+        api_visibility="private",
     )
     return waiting, unfinished
 
@@ -113,7 +126,7 @@ def _preview(answered: list[AnsweredRow]) -> list[list[Any]]:
     return [
         [
             item.question,
-            item.answer.answer if item.answer else item.error,
+            as_plain_text(item.answer) if item.answer else item.error,
             "yes" if item.answer and item.answer.grounded else "no",
             len(item.answer.citations) if item.answer else 0,
         ]

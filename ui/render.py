@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 
+from bot.answer_layout import as_markdown
 from bot.answering.answers import Answer, Citation
 from bot.exports import escape as shown
 from bot.sources import SourceView
@@ -22,19 +23,23 @@ def answer_markdown(answer: Answer) -> str:
     if answer.rewritten_query and answer.rewritten_query != answer.question:
         parts.append(f"_Read as: {shown(answer.rewritten_query)}_")
     if answer.grounded:
-        parts.append(shown(answer.answer))
-    else:
-        parts.append(
-            '<div class="pb-not-answered"><strong>The documents don\'t say.</strong> '
-            f"{shown(answer.answer)}</div>"
-        )
-    if answer.citations:
-        sources = ["**Sources**"]
+        parts.append(as_markdown(answer))
+    else:  # the answer says so itself, in the question's language
+        parts.append(f'<div class="pb-not-answered">\n\n{as_markdown(answer)}\n\n</div>')
+    if answer.citations:  # folded: a long answer's end is its answer, not its last source
+        sources = [f"<details><summary>Sources ({len(answer.citations)})</summary>"]
         for c in answer.citations:
             sources.append(f"**[{c.n}]** {shown(_label(c))}\n> {shown(c.quote)}")
-        parts.append("\n\n".join(sources))
-    parts.append(f"<sub>{shown(answer.backend)} · {shown(answer.model)}</sub>")
+        parts.append("\n\n".join([*sources, "</details>"]))
+    parts.append(f"<sub>{shown(model_line(answer))}</sub>")
     return "\n\n".join(parts)
+
+
+def model_line(answer: Answer) -> str:
+    """What answered: the model, with its backend when the model's name does not say it."""
+    if answer.backend.lower() in answer.model.lower():
+        return answer.model
+    return f"{answer.backend} · {answer.model}"
 
 
 def _label(c: Citation) -> str:

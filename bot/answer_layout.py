@@ -1,0 +1,215 @@
+"""An answer's own structure, apart from what it quotes: one reading that the chat, the
+Markdown and DOCX exports and the questionnaire sheets all render.
+
+An answer's text mixes the answerer's structure — list items ("- "), nesting, bold labels and
+results ("= **USD 40.00**"), citation markers ("[2]") — with quotes from the documents. Quotes
+must stay inert (a document's "**Output:**" or "$$" is shown as written), while the structure
+should render as structure. `lines` reads the text line by line: each citation's quote found
+in a line is taken out first as a QUOTE span, then the rest is read for "**bold**" and "[n]"
+markers; everything else is plain TEXT. The renderers escape every span's text, so nothing of
+a document or a model can become markup.
+
+    >>> [s.style for s in lines("- **Input:** 2 EUR [1]", {})[0].spans]
+    ['bold', 'text', 'marker']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.answering.answers import Answer
+
+TEXT, BOLD, QUOTE, MARKER = "text", "bold", "quote", "marker"
+MIN_QUOTE = 8  # characters: a shorter quote ("yes") is too likely to match our own words
+
+_ITEM = re.compile(r"^(?P<indent> *)- +")  # the answerers' list items, nested by two spaces
+_INLINE = re.compile(r"\*\*(?P<bold>[^*\n]+?)\*\*|\[(?P<n>\d{1,3})\](?![(\[:])")
+
+
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MARKER = re.compile(r"(\[\d{1,3}\])(?![(\[:])")  # a citation marker, never a link
+_PUNCTUATION = re.compile(r"([\\`*_\[\]|~$])")  # "$": math in GitHub and some viewers
+_BLOCK_START = re.compile(r"^(\s*)([#+=-])")  # heading, list item, setext underline
+_ORDERED_ITEM = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
+
+
+def escape_lines(text: str) -> list[str]:
+    """Each line of `text`, shown as itself in Markdown: no HTML, no links, no emphasis, no
+    block markup; `[n]` citation markers stay as they are."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return [_line_start(_inline(line)).rstrip() for line in lines]
+
+
+def escape(text: str) -> str:
+    """`text` shown as itself, each of its lines kept by a hard line break."""
+    return "  \n".join(escape_lines(text))
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    style: str  # TEXT, BOLD, QUOTE (verbatim from a document) or MARKER (text is the number)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of an answer: a list item (`bullet`, `depth` 0 for the outermost list) or
+    plain; no spans for an empty line."""
+
+    spans: tuple[Span, ...]
+    depth: int = 0
+    bullet: bool = False
+
+
+def answer_lines(answer: Answer) -> list[Line]:
+    """The answer's text as lines, with its citations' quotes found in them."""
+    return lines(answer.answer, {c.n: c.quote for c in answer.citations})
+
+
+def as_markdown(answer: Answer) -> str:
+    """The answer's text as Markdown: its structure rendered, its quotes and words inert."""
+    return markdown(answer_lines(answer), opinions_of(answer))
+
+
+def as_plain_text(answer: Answer) -> str:
+    """The answer's text without markup characters (a spreadsheet cell, a Word paragraph)."""
+    return plain_text(answer_lines(answer), opinions_of(answer))
+
+
+def lines(text: str, quotes: Mapping[int, str]) -> list[Line]:
+    """`text` read as lines; `quotes` maps citation numbers to their verbatim quotes."""
+    found = sorted({q for q in quotes.values() if len(q.strip()) >= MIN_QUOTE}, key=len)[::-1]
+    read: list[Line] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if not raw.strip():
+            read.append(Line(()))
+            continue
+        item = _ITEM.match(raw)
+        if item:
+            body = raw[item.end() :].rstrip()
+            read.append(Line(_spans(body, found), len(item.group("indent")) // 2, bullet=True))
+        else:
+            read.append(Line(_spans(raw.strip(), found)))
+    return read
+
+
+def _spans(body: str, quotes: list[str]) -> tuple[Span, ...]:
+    taken: list[tuple[int, int]] = []
+    for quote in quotes:  # longest first: a quote inside a longer one is that one's
+        start = body.find(quote)
+        while start >= 0:
+            end = start + len(quote)
+            if all(end <= a or start >= b for a, b in taken):
+                taken.append((start, end))
+            start = body.find(quote, end)
+    spans: list[Span] = []
+    at = 0
+    for start, end in sorted(taken):
+        spans += _own(body[at:start])
+        spans.append(Span(body[start:end], QUOTE))
+        at = end
+    spans += _own(body[at:])
+    return tuple(spans)
+
+
+def _own(text: str) -> list[Span]:
+    """The answerer's own words: bold runs and markers, the rest plain."""
+    spans: list[Span] = []
+    at = 0
+    for match in _INLINE.finditer(text):
+        if match.start() > at:
+            spans.append(Span(text[at : match.start()], TEXT))
+        if match.group("bold") is not None:
+            spans.append(Span(match.group("bold"), BOLD))
+        else:
+            spans.append(Span(match.group("n"), MARKER))
+        at = match.end()
+    if at < len(text):
+        spans.append(Span(text[at:], TEXT))
+    return spans
+
+
+def markdown(answer_lines: list[Line], opinions: frozenset[int] = frozenset()) -> str:
+    """The lines as Markdown: list items nested as they were, bold as bold, each span's text
+    escaped; a marker of a citation in `opinions` is followed by "(opinion)". Plain lines in a
+    row stay lines (hard breaks)."""
+    out: list[str] = []
+    for i, line in enumerate(answer_lines):
+        body = _body(line, opinions)
+        following = answer_lines[i + 1] if i + 1 < len(answer_lines) else Line(())
+        if not line.spans:
+            out.append("")
+        elif line.bullet:
+            out.append("  " * line.depth + f"- {body}")
+        else:
+            out.append(body + ("  " if following.spans and not following.bullet else ""))
+    return "\n".join(out).strip("\n")
+
+
+def _markdown_span(span: Span, opinions: frozenset[int]) -> str:
+    if span.style == MARKER:
+        return f"[{span.text}]" + (" _(opinion)_" if int(span.text) in opinions else "")
+    text = _inline(span.text)
+    if span.style == BOLD:
+        return f"**{text.strip()}**"
+    return text
+
+
+def _inline(text: str) -> str:
+    """Text inside a line shown as itself (`escape_lines` less the line-start rules, which
+    `_line_start` applies once the line is assembled), its spaces kept."""
+    text = CONTROL_CHARS.sub("", text).replace("\n", " ")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    pieces = _MARKER.split(text)
+    return "".join(p if i % 2 else _PUNCTUATION.sub(r"\\\1", p) for i, p in enumerate(pieces))
+
+
+def _body(line: Line, opinions: frozenset[int]) -> str:
+    return _line_start("".join(_markdown_span(span, opinions) for span in line.spans))
+
+
+def _line_start(text: str) -> str:
+    """A line that would start a heading, a list item or a setext underline, shown as text."""
+    return _ORDERED_ITEM.sub(r"\1\\\2", _BLOCK_START.sub(r"\1\\\2", text))
+
+
+def plain_text(answer_lines: list[Line], opinions: frozenset[int] = frozenset()) -> str:
+    """The lines as plain text (a spreadsheet cell): "•" bullets, no markup characters."""
+    out = []
+    for line in answer_lines:
+        text = "".join(_plain(span, opinions) for span in line.spans)
+        out.append("  " * line.depth + "• " + text if line.bullet else text)
+    return "\n".join(out).strip("\n")
+
+
+def _plain(span: Span, opinions: frozenset[int]) -> str:
+    if span.style != MARKER:
+        return span.text
+    return f"[{span.text}]" + (" (opinion)" if int(span.text) in opinions else "")
+
+
+def opinions_of(answer: Answer) -> frozenset[int]:
+    """The numbers of the citations that quote opinion (community posts), not fact."""
+    return frozenset(c.n for c in answer.citations if c.opinion)
+
+
+__all__ = [
+    "BOLD",
+    "CONTROL_CHARS",
+    "MARKER",
+    "QUOTE",
+    "TEXT",
+    "Line",
+    "Span",
+    "answer_lines",
+    "as_markdown",
+    "as_plain_text",
+    "escape",
+    "escape_lines",
+    "lines",
+    "markdown",
+    "opinions_of",
+    "plain_text",
+]

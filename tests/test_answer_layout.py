@@ -1,0 +1,90 @@
+"""The answer's own structure renders (bullets, nesting, bold results, opinion marks) in every
+output, while what it quotes stays as the document wrote it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+from markdown_it import MarkdownIt
+
+from bot.answer_layout import BOLD, MARKER, QUOTE, TEXT, as_markdown, as_plain_text, lines
+from bot.answering.answers import Answer, Citation
+from bot.export_docx import _answer_text
+from ui.render import answer_markdown, model_line
+
+PRICE = "**Output:** $2 per million tokens"
+MATHS = "$$ cost = tokens × rate $$ applies"
+POST = "Honestly, the EU region felt slower than the US one"
+TEXT_OF_ANSWER = (
+    "The documents say:\n\n"
+    f"- {PRICE} [1]\n"
+    f"  - {MATHS} [2]\n"
+    f"- {POST} [3]\n\n"
+    "Estimate from the cited prices:\n"
+    "- total: 20,000,000 tokens / 1,000,000 × USD 2.00 [1] = **USD 40.00**"
+)
+
+
+def _citation(n: int, quote: str, opinion: bool = False) -> Citation:
+    return Citation(n, "docs/a.md", "A", "community" if opinion else "vendor-docs", None,
+                    quote, 0, len(quote), "0" * 64, "k:0", opinion)  # fmt: skip
+
+
+ANSWER = Answer(
+    question="What does it cost?",
+    answer=TEXT_OF_ANSWER,
+    backend="extractive",
+    model="extractive (multilingual-e5-small-q4)",
+    grounded=True,
+    citations=(_citation(1, PRICE), _citation(2, MATHS), _citation(3, POST, opinion=True)),
+)
+
+
+def test_quotes_are_found_apart_from_the_answerers_own_markup() -> None:
+    read = lines(TEXT_OF_ANSWER, {1: PRICE, 2: MATHS, 3: POST})
+    items = [line for line in read if line.bullet]
+    assert [line.depth for line in items] == [0, 1, 0, 0]
+    assert [(s.text, s.style) for s in items[0].spans] == [
+        (PRICE, QUOTE),  # its "**" are the document's, not bold
+        (" ", TEXT),
+        ("1", MARKER),
+    ]
+    assert (items[3].spans[-1].text, items[3].spans[-1].style) == ("USD 40.00", BOLD)
+
+
+def test_the_chat_and_the_markdown_render_structure_and_keep_quotes_inert() -> None:
+    for markdown in (as_markdown(ANSWER), answer_markdown(ANSWER)):
+        page = MarkdownIt("commonmark").render(markdown)
+        assert page.count("<ul>") == 3 and page.count("<li>") == 4  # a list nested in the first
+        assert "<strong>USD 40.00</strong>" in page
+        assert "**Output:** $2 per million tokens" in page  # as the document wrote it
+        assert "<strong>Output" not in page and "\\$" not in page
+        assert "[3] <em>(opinion)</em>" in page  # a community quote marked where it is used
+        assert "\\-" not in page and "\\*" not in page
+
+
+def test_a_spreadsheet_cell_and_a_word_document_show_no_markup_characters(tmp_path: Path) -> None:
+    cell = as_plain_text(ANSWER)
+    assert "• **Output:** $2 per million tokens [1]" in cell  # the quote's asterisks stay
+    assert "  • $$ cost" in cell and "= USD 40.00" in cell and "[3] (opinion)" in cell
+    assert "**USD" not in cell and "\n- " not in cell
+    document = docx.Document()
+    _answer_text(document, ANSWER)
+    path = tmp_path / "a.docx"
+    document.save(str(path))
+    paragraphs = docx.Document(str(path)).paragraphs
+    assert [p.style.name for p in paragraphs if p.style is not None] == [
+        "Normal", "List Bullet", "List Bullet 2", "List Bullet", "Normal", "List Bullet",
+    ]  # fmt: skip
+    total = paragraphs[-1]
+    assert [run.text for run in total.runs if run.bold] == ["USD 40.00"]
+    assert total.text == "total: 20,000,000 tokens / 1,000,000 × USD 2.00 [1] = USD 40.00"
+
+
+def test_the_model_line_names_the_backend_once() -> None:
+    assert model_line(ANSWER) == "extractive (multilingual-e5-small-q4)"
+    assert model_line(Answer("q", "a", "mistral", "mistral-medium-latest", True)) == (
+        "mistral-medium-latest"
+    )
+    assert model_line(Answer("q", "a", "mistral", "medium-3", True)) == "mistral · medium-3"
