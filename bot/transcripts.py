@@ -47,6 +47,10 @@ class TranscriptError(ProcurebotError):
     """The transcript database cannot be read or written."""
 
 
+class InvalidVerdict(TranscriptError):
+    """A review or feedback its author can correct (no verdict, no note for a correction)."""
+
+
 class TranscriptNotFound(TranscriptError):
     """No conversation or answer has this id (or it is not the caller's to see)."""
 
@@ -219,9 +223,9 @@ class TranscriptStore:
     ) -> None:
         """Record (or replace) `user`'s thumbs up or down on one answer."""
         if rating not in RATINGS:
-            raise TranscriptError(f"Feedback is 'up' or 'down', not {rating!r}.")
+            raise InvalidVerdict(f"Feedback is 'up' or 'down', not {rating!r}.")
         if reason and reason not in REASONS:
-            raise TranscriptError(f"The reason is one of {', '.join(REASONS)}, not {reason!r}.")
+            raise InvalidVerdict(f"The reason is one of {', '.join(REASONS)}, not {reason!r}.")
         with self._write() as db:
             self._require_turn(db, turn_id)
             db.execute(
@@ -239,11 +243,11 @@ class TranscriptStore:
     def add_review(self, turn_id: str, reviewer: str, status: str, note: str = "") -> None:
         """Record a reviewer's verdict on one answer; earlier verdicts are kept as history."""
         if status not in REVIEW_STATUSES:
-            raise TranscriptError(
+            raise InvalidVerdict(
                 f"A review is {' or '.join(repr(s) for s in REVIEW_STATUSES)}, not {status!r}."
             )
         if status == "needs correction" and not note.strip():
-            raise TranscriptError("Say what needs correcting in the note.")
+            raise InvalidVerdict("Say what needs correcting in the note.")
         with self._write() as db:
             self._require_turn(db, turn_id)
             db.execute(

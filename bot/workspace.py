@@ -23,7 +23,7 @@ from bot.document_details import DocumentDetails, save_details
 from bot.errors import CatalogError, ProcurebotError
 from bot.settings import Settings
 from bot.sources import SourceView, source_view
-from bot.transcript_types import Conversation, ConversationSummary, RunInfo
+from bot.transcript_types import Conversation, ConversationSummary, Feedback, RunInfo
 from bot.transcripts import TranscriptError, TranscriptNotFound, TranscriptStore
 from bot.uploads import UploadResult, add_uploads, remove_upload
 from index.indexing import IndexReport, Progress
@@ -170,6 +170,12 @@ class Workspace:
         self._require_saved(turn_id)
         self.conversation(user, self.transcripts.turn_conversation(turn_id))
         self.transcripts.add_feedback(turn_id, user.name, rating, reason, comment)
+
+    def own_feedback(self, user: User, conversation_id: str, turn_id: str) -> Feedback | None:
+        """What `user` last said of one answer of a conversation they may read (None: nothing)."""
+        turns = self.conversation(user, conversation_id).turns
+        said = [f for t in turns if t.id == turn_id for f in t.feedback if f.user == user.name]
+        return said[-1] if said else None
 
     def review(self, user: User, turn_id: str, status: str, note: str = "") -> None:
         if not user.reviews:

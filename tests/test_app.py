@@ -39,7 +39,7 @@ def client(workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -> It
 
 def test_ask_answers_with_citations_and_a_conversation_id(client: Client) -> None:
     markdown, citations, conversation_id = client.predict(PRICE, "", api_name="/ask")
-    assert "**Sources**" in markdown and "[1]" in markdown
+    assert "<summary>Sources (" in markdown and "[1]" in markdown
     assert len(conversation_id) == 32
     assert citations and {"n", "source", "quote", "start", "end", "sha256"} <= set(citations[0])
     assert any("$2" in c["quote"] for c in citations)
@@ -63,7 +63,9 @@ def test_a_follow_up_continues_the_conversation(client: Client, workspace: Works
 def test_ask_says_when_the_documents_do_not_answer(client: Client) -> None:
     markdown, citations, _ = client.predict("Who won the 2022 FIFA World Cup?", api_name="/ask")
     assert citations == []
-    assert "The documents don't say" in markdown
+    assert "pb-not-answered" in markdown  # shown apart, and said once, in the answer's words
+    assert markdown.count("The documents do not answer this question.") == 1
+    assert "The documents don't say" not in markdown
 
 
 @pytest.mark.parametrize(
@@ -112,6 +114,13 @@ def test_export_refuses_unknown_formats_and_conversations(client: Client) -> Non
 def test_only_the_named_endpoints_are_public(client: Client) -> None:
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert sorted(endpoints) == ["/ask", "/export"]
+
+
+def test_the_chat_renders_no_maths(client: Client) -> None:
+    """A "$2 … $0.4" in a quote once became a LaTeX block that swallowed the answer."""
+    config = httpx.get(client.src.rstrip("/") + "/config", timeout=30).json()
+    (chat,) = [c for c in config["components"] if c.get("props", {}).get("elem_id") == "pb-chat"]
+    assert chat["props"]["latex_delimiters"] == []
 
 
 def test_a_port_in_use_is_a_clear_error(workspace: Workspace) -> None:

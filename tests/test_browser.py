@@ -1,8 +1,13 @@
-"""End to end in headless Chromium: ask, read the answer and its citations, open a source,
-give feedback, export the transcript, and find the conversation again after a restart.
+"""End to end in headless Chromium, every tab as people use it: ask and follow up, read the
+answer (rendered lists and bold, no maths, no literal "**"), open a source, rate answers with
+the thumbs and the form (both in the export), review (the list is there on open, a verdict
+says it was saved), answer a questionnaire and download it, keep the conversation through a
+server restart with the page left open, and upload a document, get it quoted, and remove it
+after confirming.
 
-Needs Debian's `chromium` and `chromium-driver` (installed by .ci/run); the screenshot is
-written to tests/artifacts/chat.png.
+Needs Debian's `chromium` and `chromium-driver` (installed by .ci/run); a screenshot per tab is
+written to tests/artifacts/ (chat.png, review.png, questionnaires.png, documents.png,
+after-restart.png).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 QUESTION = "Are the weights of Mistral Medium 3 open?"
+FOLLOW_UP = "What does it cost per million output tokens?"
+AFTER_RESTART = "Which clouds offer it?"
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -104,7 +111,53 @@ def choose_radio(driver: Any, container: str, text: str) -> None:
     label.click()
 
 
-def test_a_buyer_asks_checks_a_source_gives_feedback_exports_and_comes_back(
+def click_text(driver: Any, selector: str, text: str) -> None:
+    """Click the first element matching `selector` whose text holds `text`."""
+    wait_for(
+        lambda: next(x for x in by_css(driver, selector) if text in x.text),
+        what=f"{text!r} in {selector}",
+    ).click()
+
+
+def choose_option(driver: Any, container: str, text: str) -> None:
+    """Pick an option of a Gradio dropdown by its shown text."""
+    by_css(driver, f"#{container} input")[0].click()
+    click_text(driver, "li[role=option]", text)
+
+
+def text_of(driver: Any, elem_id: str) -> str:
+    found = by_css(driver, f"#{elem_id}")
+    return str(found[0].text) if found else ""
+
+
+def shot(driver: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def ask(driver: Any, question: str, answers: int) -> Any:
+    """Type a question, send it, wait for answer number `answers` with its sources."""
+    box = wait_for(lambda: by_css(driver, "#pb-question textarea")[0], what="question box")
+    box.send_keys(question)
+    by_css(driver, "#pb-ask")[0].click()
+    return wait_for(
+        lambda: (
+            by_css(driver, "#pb-chat")[0]
+            if len(by_css(driver, "#pb-chat .message-row.bot-row, #pb-chat .bot")) >= answers
+            and text_of(driver, "pb-chat").count("Sources") >= answers
+            else None
+        ),
+        seconds=120,
+        what=f"answer {answers} with its sources",
+    )
+
+
+def open_tab(driver: Any, name: str) -> None:
+    click_text(driver, "button[role='tab']", name)
+
+
+def test_a_buyer_and_a_reviewer_use_every_tab_and_keep_the_conversation_through_a_restart(
     engine: Engine, tmp_path: Path, browser: Any
 ) -> None:
     transcripts = tmp_path / "transcripts.sqlite"
@@ -113,72 +166,169 @@ def test_a_buyer_asks_checks_a_source_gives_feedback_exports_and_comes_back(
     app = launch(Workspace(engine, TranscriptStore(transcripts)), "127.0.0.1", port, block=False)
     try:
         browser.get(url)
-        box = wait_for(lambda: by_css(browser, "#pb-question textarea")[0], what="question box")
-        box.send_keys(QUESTION)
-        by_css(browser, "#pb-ask")[0].click()
-        chat = wait_for(
-            lambda: (
-                by_css(browser, "#pb-chat")[0]
-                if "Sources" in by_css(browser, "#pb-chat")[0].text
-                else None
-            ),
-            what="the answer with its sources",
-        )
-        assert QUESTION in chat.text
-        assert "offline, extractive" in by_css(browser, "#pb-backend")[0].text
-        assert "The sources disagree" in by_css(browser, "#pb-conflict")[0].text
-
-        saved = TranscriptStore(transcripts).conversations()[0]
-        answer = TranscriptStore(transcripts).conversation(saved.id).turns[0].answer
-        assert answer is not None and answer.citations
-        chips = wait_for(lambda: by_css(browser, "#pb-chips label"), what="citation chips")
-        assert [c.text.split("]")[0] + "]" for c in chips] == [f"[{c.n}]" for c in answer.citations]
-        chips[0].click()
-        mark = wait_for(lambda: by_css(browser, "#pb-source mark")[0], what="highlighted quote")
-        first = answer.citations[0]
-        assert " ".join(mark.text.split()) == " ".join(first.quote.split())
-        meta = by_css(browser, "#pb-source .pb-meta")[0].text
-        assert first.kind in meta and (first.date or "undated") in meta
-        assert first.title in by_css(browser, "#pb-source h3")[0].text
-
-        choose_radio(browser, "pb-rating", "Not right")
-        by_css(browser, "#pb-comment textarea")[0].send_keys("Show the vendor page first")
-        by_css(browser, "#pb-send-feedback")[0].click()
+        _chat(browser, transcripts)
+        _review(browser)
+        _questionnaire(browser, tmp_path)
+    finally:
+        app.close()
+    # A restart with the page left open: a new server over the same transcripts, same address.
+    app = launch(Workspace(engine, TranscriptStore(transcripts)), "127.0.0.1", port, block=False)
+    try:
+        open_tab(browser, "Chat")
+        ask(browser, AFTER_RESTART, answers=3)
         wait_for(
-            lambda: "Feedback saved" in by_css(browser, "#pb-feedback-status")[0].text,
-            what="feedback saved",
+            lambda: "conversation continues" in browser.page_source, what="the restart noticed"
         )
-        ARTIFACTS.mkdir(exist_ok=True)
-        browser.execute_script("window.scrollTo(0, 0)")
-        browser.save_screenshot(str(ARTIFACTS / "chat.png"))
-
-        choose_radio(browser, "pb-format", "Markdown")
-        by_css(browser, "#pb-export")[0].click()
-        link = wait_for(lambda: by_css(browser, "#pb-download a")[0], what="download link")
-        link.click()
-        exported = wait_for(
-            lambda: next(iter(browser.downloads.glob("procurebot-conversation-*.md")), None),
-            what="the downloaded transcript",
-        )
-        text = wait_for(lambda: exported.read_text(encoding="utf-8"), what="file content")
-        assert QUESTION in text and first.source in text and first.sha256 in text
-        assert "Show the vendor page first" in text and "Not reviewed" in text
+        (only,) = TranscriptStore(transcripts).conversations()  # continued, not forked
+        turns = TranscriptStore(transcripts).conversation(only.id).turns
+        assert [t.question for t in turns] == [QUESTION, FOLLOW_UP, AFTER_RESTART]
+        wait_for(lambda: "Answer 3" in text_of(browser, "pb-feedback-for"), what="form on 3")
+        shot(browser, "after-restart")
     finally:
         app.close()
 
-    # A restart: a new server over the same transcript database, on the same address.
-    app = launch(Workspace(engine, TranscriptStore(transcripts)), "127.0.0.1", port, block=False)
+
+def _chat(browser: Any, transcripts: Path) -> None:
+    chat = ask(browser, QUESTION, answers=1)
+    assert QUESTION in chat.text
+    assert "offline, extractive" in by_css(browser, "#pb-backend")[0].text
+    assert "The sources disagree" in by_css(browser, "#pb-conflict")[0].text
+    # The answer's own structure is rendered: list items and bold, no markup characters.
+    assert by_css(browser, "#pb-chat li") and by_css(browser, "#pb-chat strong")
+    assert not by_css(browser, "#pb-chat .katex, #pb-chat math")
+    assert "\\-" not in chat.text and "- **" not in chat.text
+
+    saved = TranscriptStore(transcripts).conversations()[0]
+    answer = TranscriptStore(transcripts).conversation(saved.id).turns[0].answer
+    assert answer is not None and answer.citations
+    chips = wait_for(lambda: by_css(browser, "#pb-chips label"), what="citation chips")
+    assert [c.text.split("]")[0] + "]" for c in chips] == [f"[{c.n}]" for c in answer.citations]
+    chips[0].click()
+    mark = wait_for(lambda: by_css(browser, "#pb-source mark")[0], what="highlighted quote")
+    first = answer.citations[0]
+    assert " ".join(mark.text.split()) == " ".join(first.quote.split())
+    meta = by_css(browser, "#pb-source .pb-meta")[0].text
+    assert first.kind in meta and (first.date or "undated") in meta
+
+    # The thumbs under answer 1 save a rating at once; the form then rates answer 2.
+    by_css(browser, "#pb-chat button[aria-label='Like']")[0].click()
+    wait_for(
+        lambda: "Feedback saved for answer 1" in text_of(browser, "pb-feedback-status"),
+        what="the thumb saved",
+    )
+    ask(browser, FOLLOW_UP, answers=2)
+    wait_for(lambda: "Answer 2" in text_of(browser, "pb-feedback-for"), what="form on answer 2")
+    choose_radio(browser, "pb-rating", "Not right")
+    by_css(browser, "#pb-comment textarea")[0].send_keys("Show the vendor page first")
+    by_css(browser, "#pb-send-feedback")[0].click()
+    wait_for(
+        lambda: "Feedback saved for answer 2" in text_of(browser, "pb-feedback-status"),
+        what="the form saved",
+    )
+    shot(browser, "chat")
+    choose_radio(browser, "pb-format", "Markdown")
+    by_css(browser, "#pb-export")[0].click()
+    link = wait_for(lambda: by_css(browser, "#pb-download a")[0], what="download link")
+    link.click()
+    exported = wait_for(
+        lambda: next(iter(browser.downloads.glob("procurebot-conversation-*.md")), None),
+        what="the downloaded transcript",
+    )
+    text = wait_for(lambda: exported.read_text(encoding="utf-8"), what="file content")
+    assert QUESTION in text and FOLLOW_UP in text and first.sha256 in text
+    assert "👍 local" in text and "👎 local" in text  # the thumb on 1, the form on 2
+    assert "Show the vendor page first" in text
+
+
+def _review(browser: Any) -> None:
+    open_tab(browser, "Review")
+    wait_for(  # listed when the page opened, without pressing Search
+        lambda: QUESTION in text_of(browser, "pb-r-table"), what="the conversation listed"
+    )
+    choose_option(browser, "pb-r-open", QUESTION[:30])
+    wait_for(lambda: FOLLOW_UP in text_of(browser, "pb-r-transcript"), what="the transcript")
+    choose_option(browser, "pb-r-answer", f"Answer 2: {FOLLOW_UP}")
+    choose_radio(browser, "pb-r-status", "approved")
+    by_css(browser, "#pb-r-save")[0].click()
+    wait_for(
+        lambda: "answer 2 marked approved" in text_of(browser, "pb-r-saved"),
+        what="the verdict saved",
+    )
+    shot(browser, "review")
+
+
+def _questionnaire(browser: Any, tmp_path: Path) -> None:
+    open_tab(browser, "Questionnaires")
+    sheet = tmp_path / "vendor-questions.csv"
+    sheet.write_text(
+        "Question\nWhat does Mistral Medium 3 cost per million input tokens?\n"
+        "Who won the 2022 FIFA World Cup?\n",
+        encoding="utf-8",
+    )
+    by_css(browser, "#pb-q-upload input[type=file]")[0].send_keys(str(sheet))
+    wait_for(
+        lambda: by_css(browser, "#pb-q-upload td[aria-label='vendor-questions.csv']"),
+        what="the sheet chosen",
+    )
+    by_css(browser, "#pb-q-run")[0].click()
+    link = wait_for(
+        lambda: by_css(browser, "#pb-q-files a[download$='-answered.xlsx']")[0],
+        seconds=180,
+        what="the answered sheet",
+    )
+    summary = text_of(browser, "pb-q-summary")
+    assert "Answered 2 questions: 1 with sources, 1 not answered by the documents" in summary
+    link.click()
+    wait_for(lambda: next(iter(browser.downloads.glob("*.xlsx")), None), what="the answered sheet")
+    shot(browser, "questionnaires")
+
+
+def test_a_document_is_uploaded_quoted_and_removed_after_confirming(
+    tmp_path: Path, browser: Any
+) -> None:
+    from tests.conftest import engine_over
+
+    engine = engine_over(
+        tmp_path, {"offer.md": "# Offer\n\nOrca Cloud support costs 4,200 EUR per year.\n"}
+    )
+    upload = tmp_path / "terms.md"
+    upload.write_text(
+        "# Hosting terms\n\nOrca Cloud keeps customer data in Frankfurt, Germany.\n",
+        encoding="utf-8",
+    )
+    port = free_port()
+    app = launch(
+        Workspace(engine, TranscriptStore(tmp_path / "t.sqlite")), "127.0.0.1", port, block=False
+    )
     try:
-        browser.get(url)
-        chat = wait_for(
-            lambda: (
-                by_css(browser, "#pb-chat")[0]
-                if QUESTION in by_css(browser, "#pb-chat")[0].text
-                else None
-            ),
-            what="the conversation reopened after the restart",
+        browser.get(f"http://127.0.0.1:{port}/")
+        open_tab(browser, "Documents")
+        by_css(browser, "#pb-d-upload input[type=file]")[0].send_keys(str(upload))
+        wait_for(
+            lambda: by_css(browser, "#pb-d-upload td[aria-label='terms.md']"), what="file chosen"
         )
-        assert "Sources" in chat.text
-        browser.save_screenshot(str(ARTIFACTS / "after-restart.png"))
+        by_css(browser, "#pb-d-add")[0].click()
+        wait_for(lambda: "Added" in text_of(browser, "pb-d-outcome"), seconds=120, what="added")
+        assert "Hosting terms" in text_of(browser, "pb-d-table")
+        shot(browser, "documents")
+
+        open_tab(browser, "Chat")
+        chat = ask(browser, "Where does Orca Cloud keep customer data?", answers=1)
+        assert "Frankfurt" in chat.text
+        click_text(browser, "#pb-chat summary", "Sources")  # folded until opened
+        wait_for(lambda: "uploads/terms.md" in text_of(browser, "pb-chat"), what="its source")
+
+        open_tab(browser, "Documents")
+        choose_option(browser, "pb-d-remove", "uploads/terms.md")
+        by_css(browser, "#pb-d-remove-btn")[0].click()
+        wait_for(  # nothing is removed before the person confirms
+            lambda: "uploads/terms.md" in text_of(browser, "pb-d-confirm-text"), what="asked"
+        )
+        assert "Hosting terms" in text_of(browser, "pb-d-table")
+        shot(browser, "documents-remove")
+        by_css(browser, "#pb-d-remove-yes")[0].click()
+        wait_for(lambda: "Removed" in text_of(browser, "pb-d-outcome"), seconds=120, what="gone")
+        assert "Hosting terms" not in text_of(browser, "pb-d-table")
+        assert not (engine.settings.uploads_dir / "terms.md").exists()
     finally:
         app.close()

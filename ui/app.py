@@ -37,19 +37,22 @@ def build_app(workspace: Workspace, directory: Directory | None = None) -> gr.Bl
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 chat = build_chat_tab(context)
-            with gr.Tab("Review", id="review"):
-                build_review_tab(context)
+            with gr.Tab("Review", id="review") as review:
+                search, searched, found = build_review_tab(context)
             with gr.Tab("Questionnaires", id="questionnaires"):
                 waiting, unfinished = build_questionnaire_tab(context)
             with gr.Tab("Documents", id="documents"):
                 listing, shown = build_documents_tab(context)
         add_api(context)
         restore, inputs, outputs = chat.extra["restore"]
-        app.load(restore, inputs, outputs, api_visibility="private")
+        chat.then_feedback(app.load(restore, inputs, outputs, api_visibility="private"))
         badges, badge = chat.extra["badges"]
         app.load(badges, None, badge, api_visibility="private")
         app.load(listing, None, shown, api_visibility="private")
         app.load(waiting, None, unfinished, api_visibility="private")
+        # The review list is there when the tab opens, as it is now: no Search needed.
+        app.load(search, searched, found, api_visibility="private")
+        review.select(search, searched, found, api_visibility="private")
     return app
 
 

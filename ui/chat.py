@@ -50,6 +50,10 @@ class Session:
     answers: tuple[Answer | None, ...] = ()
     selected: int = -1  # which answer the chips, sources panel and feedback are about
 
+    def __hash__(self) -> int:
+        """What Gradio compares to tell the session changed (answers hold dicts: unhashable)."""
+        return hash((self.conversation_id, self.turn_ids, self.selected))
+
     @property
     def answer(self) -> Answer | None:
         return self.answers[self.selected] if 0 <= self.selected < len(self.answers) else None
@@ -84,6 +88,12 @@ class ChatParts:
     def selection(self) -> list[Any]:
         return [self.session, self.chips, self.panel, self.banner]
 
+    def then_feedback(self, event: Any) -> Any:
+        """After an event that may select another answer (a new answer, a click, a reopened
+        conversation), the feedback form shows that answer's: never another answer's rating."""
+        shown_form, form = self.extra["feedback"]
+        return event.then(shown_form, [self.session], form, api_visibility="private")
+
 
 def selection_updates(session: Session) -> tuple[Session, Any, str, str]:
     """The chips, panel and banner for the selected answer."""
@@ -116,7 +126,9 @@ def build_chat_tab(context: Context) -> ChatParts:
         with gr.Column(scale=3):
             chat = gr.Chatbot(
                 label="Conversation",
+                show_label=False,  # the label sat over the first line of the chat
                 height=520,
+                latex_delimiters=[],  # a "$" or "$$" in a quote is text, never maths
                 buttons=["copy"],
                 feedback_options=("Like", "Dislike"),
                 elem_id="pb-chat",
@@ -199,10 +211,15 @@ def _wire_asking(context: Context, parts: ChatParts, send: Any, retry: Any, new:
     workspace = context.workspace
 
     def respond(
-        message: str, history: list[dict[str, Any]], session: Session, request: gr.Request
+        message: str,
+        history: list[dict[str, Any]],
+        session: Session,
+        remembered: str,
+        request: gr.Request,
     ) -> Iterator[tuple[Any, ...]]:
         """Stream the answer into the chat, then show its citations."""
         user = context.user(request)
+        session = resumed(context, session, remembered, history, request)
         asked = [*history, {"role": "user", "content": shown(message)}]
         with shown_errors():
             for item in workspace.ask_stream(user, message, session.conversation_id):
@@ -221,16 +238,17 @@ def _wire_asking(context: Context, parts: ChatParts, send: Any, retry: Any, new:
                     yield (gr.skip(), [*asked, reply], *[gr.skip()] * 6)
 
     def ask_again(
-        history: list[dict[str, Any]], session: Session, request: gr.Request
+        history: list[dict[str, Any]], session: Session, remembered: str, request: gr.Request
     ) -> Iterator[tuple[Any, ...]]:
         """The conversation's last question, asked again (as it was typed, from the transcript)."""
+        session = resumed(context, session, remembered, history, request)
         if not session.conversation_id:
             raise gr.Error("There is no question to retry yet.", print_exception=False)
         with shown_errors():
             saved = workspace.conversation(context.user(request), session.conversation_id)
         if not saved.turns:
             raise gr.Error("There is no question to retry yet.", print_exception=False)
-        yield from respond(saved.turns[-1].question, history, session, request)
+        yield from respond(saved.turns[-1].question, history, session, remembered, request)
 
     outputs = [
         parts.box,
@@ -239,54 +257,102 @@ def _wire_asking(context: Context, parts: ChatParts, send: Any, retry: Any, new:
         parts.remembered,
         parts.conversations,
     ]
+    asked = [parts.box, parts.chat, parts.session, parts.remembered]
     for trigger in (parts.box.submit, send.click):
-        trigger(respond, [parts.box, parts.chat, parts.session], outputs, api_visibility="private")
-    retry.click(ask_again, [parts.chat, parts.session], outputs, api_visibility="private")
+        parts.then_feedback(trigger(respond, asked, outputs, api_visibility="private"))
+    parts.then_feedback(retry.click(ask_again, asked[1:], outputs, api_visibility="private"))
 
     def start_over() -> tuple[Any, ...]:
         return ([], *selection_updates(Session()), "")
 
     cleared = [parts.chat, *parts.selection(), parts.remembered]
-    new.click(start_over, None, cleared, api_visibility="private")
-    parts.chat.clear(start_over, None, cleared, api_visibility="private")
+    parts.then_feedback(new.click(start_over, None, cleared, api_visibility="private"))
+    parts.then_feedback(parts.chat.clear(start_over, None, cleared, api_visibility="private"))
 
     def chosen(session: Session, event: gr.SelectData) -> tuple[Any, ...]:
         """A click on a message selects its answer for the chips, panel and feedback."""
         index = event.index if isinstance(event.index, int) else 0
         return selection_updates(replace(session, selected=index // 2))
 
-    parts.chat.select(chosen, [parts.session], parts.selection(), api_visibility="private")
+    parts.then_feedback(
+        parts.chat.select(chosen, [parts.session], parts.selection(), api_visibility="private")
+    )
 
 
 def _feedback_panel(context: Context, parts: ChatParts) -> None:
+    """One feedback per person and answer, given by the chat's thumbs or the form: both save
+    it, and the form always shows what was saved for the selected answer."""
     with gr.Column(scale=3), gr.Accordion("Feedback on the selected answer", open=True):
+        about = gr.Markdown(NO_ANSWER, elem_id="pb-feedback-for")
         rating = gr.Radio(
             [("Helpful", "up"), ("Not right", "down")],
             label="Rating",
             elem_id="pb-rating",
         )
         reason = gr.Dropdown(
-            ["", *REASONS], value="", label="Reason (when not right)", elem_id="pb-reason"
+            [("(no reason given)", ""), *[(r, r) for r in REASONS]],
+            value="",
+            label="Reason (when not right)",
+            elem_id="pb-reason",
         )
         comment = gr.Textbox(label="Comment", lines=2, max_lines=6, elem_id="pb-comment")
         save = gr.Button("Send feedback", size="sm", elem_id="pb-send-feedback")
         status = gr.Markdown("", elem_id="pb-feedback-status")
+    form = [about, rating, reason, comment, status]
 
-    def send(session: Session, value: str | None, why: str, text: str, request: gr.Request) -> str:
+    def shown_form(session: Session, request: gr.Request, saved: str = "") -> tuple[Any, ...]:
+        """The form for the selected answer, filled with what this person saved for it."""
+        if not session.turn_id:
+            return NO_ANSWER, None, "", "", ""
+        question = session.answer.question if session.answer else ""
+        about_text = f"**Answer {session.selected + 1}** — {shown(_short(question))}"
+        with shown_errors():
+            mine = context.workspace.own_feedback(
+                context.user(request), session.conversation_id, session.turn_id
+            )
+        if mine is None:
+            return about_text, None, "", "", saved
+        said = saved or f"You rated this answer on {mine.created_at[:16].replace('T', ' ')} UTC."
+        return about_text, mine.rating, mine.reason, mine.comment, said
+
+    def send(
+        session: Session, value: str | None, why: str, text: str, request: gr.Request
+    ) -> tuple[Any, ...]:
         if not session.turn_id:
             raise gr.Error("Ask a question first, then rate its answer.", print_exception=False)
         if value is None:
             raise gr.Error("Choose Helpful or Not right first.", print_exception=False)
         with shown_errors():
             context.workspace.feedback(context.user(request), session.turn_id, value, why, text)
-        return f"Feedback saved for answer {session.selected + 1}."
+        return shown_form(session, request, f"Feedback saved for answer {session.selected + 1}.")
 
-    def liked(session: Session, event: gr.LikeData) -> tuple[Any, ...]:
-        chosen = replace(session, selected=event.index // 2 if isinstance(event.index, int) else 0)
-        return (*selection_updates(chosen), "up" if event.liked else "down")
+    def liked(session: Session, event: gr.LikeData, request: gr.Request) -> tuple[Any, ...]:
+        """A thumb saves the rating at once (a reason and comment already given are kept)."""
+        index = event.index if isinstance(event.index, int) else 0
+        chosen = replace(session, selected=index // 2)
+        if not chosen.turn_id or not isinstance(event.liked, bool):
+            return (*selection_updates(chosen), *shown_form(chosen, request))
+        user = context.user(request)
+        rating = "up" if event.liked else "down"
+        with shown_errors():
+            mine = context.workspace.own_feedback(user, chosen.conversation_id, chosen.turn_id)
+            reason = mine.reason if mine and rating == "down" else ""
+            comment = mine.comment if mine else ""
+            context.workspace.feedback(user, chosen.turn_id, rating, reason, comment)
+        saved = f"Feedback saved for answer {chosen.selected + 1}."
+        return (*selection_updates(chosen), *shown_form(chosen, request, saved))
 
-    save.click(send, [parts.session, rating, reason, comment], status, api_visibility="private")
-    parts.chat.like(liked, [parts.session], [*parts.selection(), rating], api_visibility="private")
+    save.click(send, [parts.session, rating, reason, comment], form, api_visibility="private")
+    parts.chat.like(liked, [parts.session], [*parts.selection(), *form], api_visibility="private")
+    parts.extra["feedback"] = (shown_form, form)
+
+
+NO_ANSWER = "Ask a question, then rate its answer here or with the thumbs under it."
+
+
+def _short(text: str, most: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
 
 
 def _conversations_panel(context: Context, parts: ChatParts) -> None:
@@ -307,7 +373,14 @@ def _conversations_panel(context: Context, parts: ChatParts) -> None:
             conversation = workspace.conversation(context.user(request), conversation_id)
         return (*restored(conversation), conversation.id)
 
-    def export_open(session: Session, chosen: str, request: gr.Request) -> str:
+    def export_open(
+        session: Session,
+        chosen: str,
+        remembered: str,
+        history: list[dict[str, Any]],
+        request: gr.Request,
+    ) -> str:
+        session = resumed(context, session, remembered, history, request)
         if not session.conversation_id:
             raise gr.Error("There is no conversation to export yet.", print_exception=False)
         with shown_errors():
@@ -326,13 +399,20 @@ def _conversations_panel(context: Context, parts: ChatParts) -> None:
         return (*restored(conversation), conversation.id, lists)
 
     restored_outputs = [parts.chat, *parts.selection()]
-    reopen.click(
-        open_saved,
-        [parts.conversations],
-        [*restored_outputs, parts.remembered],
+    parts.then_feedback(
+        reopen.click(
+            open_saved,
+            [parts.conversations],
+            [*restored_outputs, parts.remembered],
+            api_visibility="private",
+        )
+    )
+    export.click(
+        export_open,
+        [parts.session, fmt, parts.remembered, parts.chat],
+        file,
         api_visibility="private",
     )
-    export.click(export_open, [parts.session, fmt], file, api_visibility="private")
     parts.extra["restore"] = (
         restore,
         [parts.remembered],
@@ -346,13 +426,40 @@ def restored(conversation: Conversation) -> tuple[Any, ...]:
     for turn in conversation.turns:
         messages.append({"role": "user", "content": shown(turn.question)})
         messages.append({"role": "assistant", "content": _saved_reply(turn)})
-    session = Session(
+    return (messages, *selection_updates(session_of(conversation)))
+
+
+def session_of(conversation: Conversation) -> Session:
+    """A saved conversation as the page's session, its last answer selected."""
+    return Session(
         conversation.id,
         tuple(t.id for t in conversation.turns),
         tuple(t.answer for t in conversation.turns),
         len(conversation.turns) - 1,
     )
-    return (messages, *selection_updates(session))
+
+
+def resumed(
+    context: Context,
+    session: Session,
+    remembered: str,
+    history: list[dict[str, Any]],
+    request: gr.Request,
+) -> Session:
+    """The page's session; for a page that outlived the server (a restart: the chat shows a
+    conversation the new server has no session for), the conversation the browser remembers,
+    so that the next question continues it instead of starting another. Says so once."""
+    if session.conversation_id or not remembered or not history:
+        return session
+    try:
+        conversation = context.workspace.conversation(context.user(request), remembered)
+    except (TranscriptNotFound, AccessError):  # forgotten or foreign: a new conversation
+        return session
+    gr.Info(RECONNECTED, duration=8)
+    return session_of(conversation)
+
+
+RECONNECTED = "The server was restarted while this page was open: the conversation continues."
 
 
 def _saved_reply(turn: Turn) -> str:

@@ -36,7 +36,13 @@ def document_rows(documents: list[StoredDocument]) -> list[list[Any]]:
 
 def build_documents_tab(context: Context) -> Any:
     workspace = context.workspace
-    table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, elem_id="pb-d-table")
+    table = gr.Dataframe(
+        headers=HEADERS,
+        interactive=False,
+        wrap=True,
+        column_widths=["34%", "10%", "15%", "7%", "12%", "22%"],  # fits: no sideways scrolling
+        elem_id="pb-d-table",
+    )
     freshness = gr.Markdown("", elem_id="pb-d-freshness")
     with gr.Row():
         upload = gr.File(
@@ -48,7 +54,12 @@ def build_documents_tab(context: Context) -> Any:
         with gr.Column():
             add = gr.Button("Add and index", variant="primary", elem_id="pb-d-add")
             removable = gr.Dropdown(choices=[], label="Uploaded document", elem_id="pb-d-remove")
-            remove = gr.Button("Remove and re-index", variant="stop", elem_id="pb-d-remove-btn")
+            remove = gr.Button("Remove and re-index…", variant="stop", elem_id="pb-d-remove-btn")
+            with gr.Group(visible=False, elem_id="pb-d-confirm") as confirm:
+                asked = gr.Markdown("", elem_id="pb-d-confirm-text")
+                with gr.Row():
+                    yes = gr.Button("Yes, remove it", variant="stop", elem_id="pb-d-remove-yes")
+                    cancel = gr.Button("Cancel", elem_id="pb-d-remove-cancel")
             reindex = gr.Button("Re-index changed files", elem_id="pb-d-reindex")
     with gr.Accordion("Correct a document's title, kind or date", open=False):
         editor = _DetailsEditor()
@@ -100,6 +111,15 @@ def build_documents_tab(context: Context) -> Any:
             )
         return (*listing(), f"Removed {source}. {_report(report)}")
 
+    def ask_to_remove(source: str | None) -> tuple[Any, str]:
+        """Removing deletes the uploaded file: it is asked once more, naming the file."""
+        if not source:
+            raise gr.Error("Choose an uploaded document first.", print_exception=False)
+        return gr.Group(visible=True), (
+            f"Remove **{shown(source)}**? The uploaded file is deleted and the index rebuilt "
+            "without it: answers will no longer quote it."
+        )
+
     def reindex_all(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         with shown_errors():
             report = workspace.reindex(context.user(request), _bar(progress, "Re-indexing"))
@@ -138,7 +158,11 @@ def build_documents_tab(context: Context) -> Any:
         api_visibility="private",
     )
     add.click(add_files, [upload], [*refreshed, outcome, upload], api_visibility="private")
-    remove.click(remove_file, [removable], [*refreshed, outcome], api_visibility="private")
+    remove.click(ask_to_remove, [removable], [confirm, asked], api_visibility="private")
+    yes.click(lambda: gr.Group(visible=False), None, confirm, api_visibility="private").then(
+        remove_file, [removable], [*refreshed, outcome], api_visibility="private"
+    )
+    cancel.click(lambda: gr.Group(visible=False), None, confirm, api_visibility="private")
     reindex.click(reindex_all, None, [*refreshed, outcome], api_visibility="private")
     return listing, refreshed
 

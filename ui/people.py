@@ -15,14 +15,22 @@ import gradio as gr
 from bot.access import LOCAL, AccessError, Directory, NotAllowed, User
 from bot.errors import ProcurebotError, QuestionError
 from bot.questionnaires import QuestionnaireError
-from bot.transcripts import TranscriptNotFound
+from bot.transcripts import InvalidVerdict, TranscriptNotFound
 from bot.workspace import Workspace
 from index.errors import DocumentError
 
 logger = logging.getLogger(__name__)
 
 # Mistakes people can correct themselves: shown without a traceback in the log.
-EXPECTED = (QuestionError, AccessError, TranscriptNotFound, DocumentError, QuestionnaireError)
+ERROR_SECONDS = 12  # how long a message about a mistake stays on the page
+EXPECTED = (
+    QuestionError,
+    AccessError,
+    TranscriptNotFound,
+    InvalidVerdict,
+    DocumentError,
+    QuestionnaireError,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,8 @@ def shown_errors() -> Iterator[None]:
     try:
         yield
     except EXPECTED as exc:
-        raise gr.Error(str(exc), print_exception=False) from exc
+        # A mistake to correct: no traceback in the log, and the toast goes once read.
+        raise gr.Error(str(exc), duration=ERROR_SECONDS, print_exception=False) from exc
     except ProcurebotError as exc:
         logger.exception("the web app's request failed")
         raise gr.Error(str(exc)) from exc

@@ -11,13 +11,15 @@ import gradio as gr
 from bot.transcript_types import Conversation
 from bot.transcripts import REVIEW_STATUSES
 from ui.chat import FORMATS
-from ui.people import Context, scratch_folder, shown_errors
+from ui.people import ERROR_SECONDS, Context, scratch_folder, shown_errors
 from ui.render import answer_markdown, shown
 
 HEADERS = ["Conversation", "Question(s)", "User", "Started", "Last activity", "Answers", "Reviewed"]
 
 
-def build_review_tab(context: Context) -> None:
+def build_review_tab(context: Context) -> tuple[Any, list[Any], list[Any]]:
+    """The tab; returns the search, its inputs and outputs, run when the page opens (the list
+    is there without pressing Search)."""
     workspace = context.workspace
     with gr.Row():
         text = gr.Textbox(label="Search questions and answers", scale=3, elem_id="pb-r-text")
@@ -27,23 +29,30 @@ def build_review_tab(context: Context) -> None:
         search = gr.Button("Search", variant="primary", scale=1, elem_id="pb-r-search")
     table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, elem_id="pb-r-table")
     chosen = gr.Dropdown(choices=[], label="Open a conversation", elem_id="pb-r-open")
-    transcript = gr.Markdown("", elem_id="pb-r-transcript")
-    with gr.Row():
-        answer = gr.Dropdown(choices=[], label="Answer", scale=1, elem_id="pb-r-answer")
+    # The verdict sits above the transcript: a long transcript scrolls in its own box.
+    with gr.Row(equal_height=False):
+        answer = gr.Dropdown(choices=[], label="Answer", scale=3, elem_id="pb-r-answer")
         status = gr.Radio(list(REVIEW_STATUSES), label="Verdict", scale=2, elem_id="pb-r-status")
-        note = gr.Textbox(label="Note (required for corrections)", scale=3, elem_id="pb-r-note")
-        save = gr.Button("Save review", scale=1, elem_id="pb-r-save")
+    with gr.Row(equal_height=False):
+        note = gr.Textbox(label="Note (required for corrections)", scale=4, elem_id="pb-r-note")
+        save = gr.Button("Save review", variant="primary", scale=1, elem_id="pb-r-save")
+    saved = gr.Markdown("", elem_id="pb-r-saved")
+    transcript = gr.Markdown("", max_height=640, elem_id="pb-r-transcript")
     with gr.Row():
         fmt = gr.Radio(FORMATS, value="docx", label="Export format", elem_id="pb-r-format")
         export = gr.Button("Export", elem_id="pb-r-export")
         file = gr.File(label="Download", interactive=False, elem_id="pb-r-download")
 
     def find(
-        words: str, who: str, start: str, end: str, request: gr.Request
+        words: str | None, who: str | None, start: str | None, end: str | None, request: gr.Request
     ) -> tuple[list[list[Any]], Any]:
-        with shown_errors():
+        with shown_errors():  # on page load the boxes are None
             found = workspace.conversations(
-                context.user(request), words, who.strip(), _day(start), _day(end)
+                context.user(request),
+                words or "",
+                (who or "").strip(),
+                _day(start or ""),
+                _day(end or ""),
             )
         rows = [
             [
@@ -60,13 +69,14 @@ def build_review_tab(context: Context) -> None:
         choices = [(f"{c.id[:8]} · {c.user} · {c.title}", c.id) for c in found]
         return rows, gr.Dropdown(choices=choices, value=None)
 
-    def show(conversation_id: str | None, request: gr.Request) -> tuple[str, Any]:
+    def show(conversation_id: str | None, request: gr.Request) -> tuple[str, Any, str]:
         if not conversation_id:
-            return "", gr.Dropdown(choices=[], value=None)
+            return "", gr.Dropdown(choices=[], value=None), ""
         with shown_errors():
             conversation = workspace.conversation(context.user(request), conversation_id)
-        numbered = [(f"Answer {t.position}: {t.question[:60]}", t.id) for t in conversation.turns]
-        return _transcript(conversation), gr.Dropdown(choices=numbered, value=None)
+        numbered = [(f"Answer {t.position}: {t.question}", t.id) for t in conversation.turns]
+        first = conversation.turns[0].id if len(conversation.turns) == 1 else None
+        return _transcript(conversation), gr.Dropdown(choices=numbered, value=first), ""
 
     def review(
         conversation_id: str | None,
@@ -74,13 +84,20 @@ def build_review_tab(context: Context) -> None:
         verdict: str | None,
         text: str,
         request: gr.Request,
-    ) -> str:
+    ) -> tuple[str, str]:
         if not conversation_id or not turn_id or not verdict:
-            raise gr.Error("Choose a conversation, an answer and a verdict.", print_exception=False)
+            raise gr.Error(
+                "Choose a conversation, an answer and a verdict.",
+                duration=ERROR_SECONDS,
+                print_exception=False,
+            )
+        user = context.user(request)
         with shown_errors():
-            workspace.review(context.user(request), turn_id, verdict, text)
-            conversation = workspace.conversation(context.user(request), conversation_id)
-        return _transcript(conversation)
+            workspace.review(user, turn_id, verdict, text)
+            conversation = workspace.conversation(user, conversation_id)
+        (position,) = [t.position for t in conversation.turns if t.id == turn_id]
+        done = f"Saved: answer {position} marked **{verdict}** by {shown(user.name)}."
+        return _transcript(conversation), done
 
     def export_chosen(conversation_id: str | None, chosen: str, request: gr.Request) -> str:
         if not conversation_id:
@@ -89,11 +106,15 @@ def build_review_tab(context: Context) -> None:
         with shown_errors():
             return str(workspace.export(context.user(request), conversation_id, chosen, folder))
 
+    searched = [text, owner, since, until]
     for trigger in (search.click, text.submit):
-        trigger(find, [text, owner, since, until], [table, chosen], api_visibility="private")
-    chosen.change(show, [chosen], [transcript, answer], api_visibility="private")
-    save.click(review, [chosen, answer, status, note], transcript, api_visibility="private")
+        trigger(find, searched, [table, chosen], api_visibility="private")
+    chosen.change(show, [chosen], [transcript, answer, saved], api_visibility="private")
+    save.click(
+        review, [chosen, answer, status, note], [transcript, saved], api_visibility="private"
+    )
     export.click(export_chosen, [chosen, fmt], file, api_visibility="private")
+    return find, searched, [table, chosen]
 
 
 def _day(text: str) -> date | None:
