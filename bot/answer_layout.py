@@ -5,9 +5,11 @@ An answer's text mixes the answerer's structure — list items ("- "), nesting, 
 results ("= **USD 40.00**"), citation markers ("[2]") — with quotes from the documents. Quotes
 must stay inert (a document's "**Output:**" or "$$" is shown as written), while the structure
 should render as structure. `lines` reads the text line by line: each citation's quote found
-in a line is taken out first as a QUOTE span, then the rest is read for "**bold**" and "[n]"
+in a line is taken out first as QUOTE spans, then the rest is read for "**bold**" and "[n]"
 markers; everything else is plain TEXT. The renderers escape every span's text, so nothing of
-a document or a model can become markup.
+a document or a model can become markup — except that a quote's own "**bold**" (a Markdown
+source's label, "**Output:** $2") is shown bold rather than with its asterisks: the quote's
+characters stay as written in the citation (its sources block, the sources panel, exports).
 
     >>> [s.style for s in lines("- **Input:** 2 EUR [1]", {})[0].spans]
     ['bold', 'text', 'marker']
@@ -25,6 +27,7 @@ TEXT, BOLD, QUOTE, MARKER = "text", "bold", "quote", "marker"
 MIN_QUOTE = 8  # characters: a shorter quote ("yes") is too likely to match our own words
 
 _ITEM = re.compile(r"^(?P<indent> *)- +")  # the answerers' list items, nested by two spaces
+_STRONG = re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*")
 _INLINE = re.compile(r"\*\*(?P<bold>[^*\n]+?)\*\*|\[(?P<n>\d{1,3})\](?![(\[:])")
 
 
@@ -51,6 +54,7 @@ def escape(text: str) -> str:
 class Span:
     text: str
     style: str  # TEXT, BOLD, QUOTE (verbatim from a document) or MARKER (text is the number)
+    strong: bool = False  # a quote's own "**bold**", shown bold without its asterisks
 
 
 @dataclass(frozen=True)
@@ -108,10 +112,24 @@ def _spans(body: str, quotes: list[str]) -> tuple[Span, ...]:
     at = 0
     for start, end in sorted(taken):
         spans += _own(body[at:start])
-        spans.append(Span(body[start:end], QUOTE))
+        spans += _quoted(body[start:end])
         at = end
     spans += _own(body[at:])
     return tuple(spans)
+
+
+def _quoted(quote: str) -> list[Span]:
+    """A quote as QUOTE spans, its own "**bold**" runs marked strong."""
+    spans: list[Span] = []
+    at = 0
+    for match in _STRONG.finditer(quote):
+        if match.start() > at:
+            spans.append(Span(quote[at : match.start()], QUOTE))
+        spans.append(Span(match.group(1), QUOTE, strong=True))
+        at = match.end()
+    if at < len(quote):
+        spans.append(Span(quote[at:], QUOTE))
+    return spans
 
 
 def _own(text: str) -> list[Span]:
@@ -152,7 +170,7 @@ def _markdown_span(span: Span, opinions: frozenset[int]) -> str:
     if span.style == MARKER:
         return f"[{span.text}]" + (" _(opinion)_" if int(span.text) in opinions else "")
     text = _inline(span.text)
-    if span.style == BOLD:
+    if (span.style == BOLD or span.strong) and text.strip():
         return f"**{text.strip()}**"
     return text
 

@@ -182,7 +182,7 @@ def _answer_text(document: Document, answer: Answer) -> None:
             text = span.text
             if span.style == MARKER:
                 text = f"[{text}]" + (" (opinion)" if int(text) in opinions else "")
-            paragraph.add_run(xml_text(text)).bold = span.style == BOLD
+            paragraph.add_run(xml_text(text)).bold = span.style == BOLD or span.strong
 
 
 def _sources(document: Document, answer: Answer) -> None:

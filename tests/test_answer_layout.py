@@ -1,5 +1,5 @@
 """The answer's own structure renders (bullets, nesting, bold results, opinion marks) in every
-output, while what it quotes stays as the document wrote it."""
+output, while what it quotes stays as the document wrote it (its own bold shown as bold)."""
 
 from __future__ import annotations
 
@@ -45,11 +45,13 @@ def test_quotes_are_found_apart_from_the_answerers_own_markup() -> None:
     read = lines(TEXT_OF_ANSWER, {1: PRICE, 2: MATHS, 3: POST})
     items = [line for line in read if line.bullet]
     assert [line.depth for line in items] == [0, 1, 0, 0]
-    assert [(s.text, s.style) for s in items[0].spans] == [
-        (PRICE, QUOTE),  # its "**" are the document's, not bold
-        (" ", TEXT),
-        ("1", MARKER),
+    assert [(s.text, s.style, s.strong) for s in items[0].spans] == [
+        ("Output:", QUOTE, True),  # the document's own bold, read inside the quote only
+        (" $2 per million tokens", QUOTE, False),
+        (" ", TEXT, False),
+        ("1", MARKER, False),
     ]
+    assert [s.style for s in items[1].spans][:1] == [QUOTE]  # "$$" is no markup of ours
     assert (items[3].spans[-1].text, items[3].spans[-1].style) == ("USD 40.00", BOLD)
 
 
@@ -58,17 +60,18 @@ def test_the_chat_and_the_markdown_render_structure_and_keep_quotes_inert() -> N
         page = MarkdownIt("commonmark").render(markdown)
         assert page.count("<ul>") == 3 and page.count("<li>") == 4  # a list nested in the first
         assert "<strong>USD 40.00</strong>" in page
-        assert "**Output:** $2 per million tokens" in page  # as the document wrote it
-        assert "<strong>Output" not in page and "\\$" not in page
+        assert "<strong>Output:</strong> $2 per million tokens" in page
+        assert "**" not in page.split("<details>")[0]  # the answer shows no asterisks
+        assert "$$ cost = tokens × rate $$ applies" in page and "\\$" not in page
         assert "[3] <em>(opinion)</em>" in page  # a community quote marked where it is used
         assert "\\-" not in page and "\\*" not in page
 
 
 def test_a_spreadsheet_cell_and_a_word_document_show_no_markup_characters(tmp_path: Path) -> None:
     cell = as_plain_text(ANSWER)
-    assert "• **Output:** $2 per million tokens [1]" in cell  # the quote's asterisks stay
+    assert "• Output: $2 per million tokens [1]" in cell
     assert "  • $$ cost" in cell and "= USD 40.00" in cell and "[3] (opinion)" in cell
-    assert "**USD" not in cell and "\n- " not in cell
+    assert "**" not in cell and "\n- " not in cell
     document = docx.Document()
     _answer_text(document, ANSWER)
     path = tmp_path / "a.docx"
@@ -77,6 +80,7 @@ def test_a_spreadsheet_cell_and_a_word_document_show_no_markup_characters(tmp_pa
     assert [p.style.name for p in paragraphs if p.style is not None] == [
         "Normal", "List Bullet", "List Bullet 2", "List Bullet", "Normal", "List Bullet",
     ]  # fmt: skip
+    assert [run.text for run in paragraphs[1].runs if run.bold] == ["Output:"]
     total = paragraphs[-1]
     assert [run.text for run in total.runs if run.bold] == ["USD 40.00"]
     assert total.text == "total: 20,000,000 tokens / 1,000,000 × USD 2.00 [1] = USD 40.00"

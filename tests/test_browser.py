@@ -196,7 +196,7 @@ def _chat(browser: Any, transcripts: Path) -> None:
     # The answer's own structure is rendered: list items and bold, no markup characters.
     assert by_css(browser, "#pb-chat li") and by_css(browser, "#pb-chat strong")
     assert not by_css(browser, "#pb-chat .katex, #pb-chat math")
-    assert "\\-" not in chat.text and "- **" not in chat.text
+    assert "\\-" not in chat.text and "**" not in chat.text  # sources folded: quotes as written
 
     saved = TranscriptStore(transcripts).conversations()[0]
     answer = TranscriptStore(transcripts).conversation(saved.id).turns[0].answer
