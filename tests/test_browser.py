@@ -171,10 +171,14 @@ def test_a_buyer_and_a_reviewer_use_every_tab_and_keep_the_conversation_through_
         _questionnaire(browser, tmp_path)
     finally:
         app.close()
+    open_tab(browser, "Chat")
+    away = wait_for(lambda: by_css(browser, "#pb-away")[0], what="the away note")
+    wait_for(away.is_displayed, what="the page saying the server is away")
+    shot(browser, "server-away")
     # A restart with the page left open: a new server over the same transcripts, same address.
     app = launch(Workspace(engine, TranscriptStore(transcripts)), "127.0.0.1", port, block=False)
     try:
-        open_tab(browser, "Chat")
+        wait_for(lambda: not away.is_displayed(), what="the note gone once the server is back")
         ask(browser, AFTER_RESTART, answers=3)
         wait_for(
             lambda: "conversation continues" in browser.page_source, what="the restart noticed"

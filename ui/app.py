@@ -20,7 +20,7 @@ from ui.chat import build_chat_tab
 from ui.documents import build_documents_tab
 from ui.people import Context
 from ui.questionnaire import build_questionnaire_tab
-from ui.render import CSS
+from ui.render import AWAY_JS, CSS
 from ui.review import build_review_tab
 
 logger = logging.getLogger(__name__)
@@ -30,9 +30,9 @@ def build_app(workspace: Workspace, directory: Directory | None = None) -> gr.Bl
     context = Context(workspace, directory)
     with gr.Blocks(title="procurebot") as app:
         gr.Markdown(
-            "## procurebot\nAsk about the Mistral Medium models: deployment, clouds, EU data, "
-            "prices, licences, deprecations. Every answer quotes its sources verbatim; click a "
-            "citation to see it in its passage."
+            "## procurebot\nAsk about the vendors' models in the documents: deployment, clouds, "
+            "EU data, prices, licences, deprecations. Every answer quotes its sources verbatim; "
+            "click a citation to see it in its passage."
         )
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
@@ -100,6 +100,7 @@ def _start(app: gr.Blocks, host: str, port: int, block: bool, directory: Directo
         quiet=not block,
         footer_links=["api"],
         css=CSS,
+        js=AWAY_JS,
         theme=gr.themes.Default(
             # System fonts: the page loads nothing from outside 127.0.0.1.
             font=[gr.themes.Font(name) for name in ("system-ui", "Segoe UI", "sans-serif")],

@@ -91,6 +91,31 @@ def conflict_banner(answer: Answer | None) -> str:
     )
 
 
+# Runs once in the page: every AWAY_CHECK_MS it asks the server for its start page; while no
+# answer comes, a banner says the server is away (Gradio itself shows nothing until an event
+# fails). Any response, even an error status, means the server is back.
+AWAY_CHECK_MS = 5000
+AWAY_JS = """
+() => {
+  const note = document.createElement("div");
+  note.id = "pb-away";
+  note.setAttribute("role", "alert");
+  note.hidden = true;
+  note.textContent = "The server cannot be reached. Your conversation is saved: ask again "
+    + "once it is back (this note goes by itself).";
+  document.body.appendChild(note);
+  const start = window.location.pathname;
+  setInterval(async () => {
+    try {
+      await fetch(start, { method: "HEAD", cache: "no-store" });
+      note.hidden = true;
+    } catch (error) {
+      note.hidden = false;
+    }
+  }, AWAY_CHECK_MS);
+}
+""".replace("AWAY_CHECK_MS", str(AWAY_CHECK_MS))
+
 CSS = """
 .pb-not-answered { border-left: 4px solid #b45309; background: #fef3c7; color: #451a03;
   padding: 0.5em 0.75em; border-radius: 4px; }
@@ -108,4 +133,7 @@ CSS = """
 .pb-badge { display: inline-block; border-radius: 999px; padding: 0.1em 0.7em;
   background: #e0e7ff; color: #1e1b4b; font-size: 0.85em; margin-right: 0.5em; }
 .pb-badge.pb-stale { background: #fef3c7; color: #451a03; }
+#pb-away { position: fixed; top: 0; left: 0; right: 0; z-index: 1000; padding: 0.6em 1em;
+  background: #b91c1c; color: #ffffff; font-weight: 600; text-align: center; }
+#pb-away[hidden] { display: none; }
 """
