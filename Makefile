@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: serve test check lint index clean browser postgres reliability load bench bench-1000
+.PHONY: serve test check lint index clean browser postgres office reliability load bench bench-1000
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)  ## set up, then start the web chat on http://127.0.0.1:7860 (offline answers)
 	$(BIN)/procurebot serve
 
-test: $(STAMP) browser postgres  ## set up, then run the whole test suite
+test: $(STAMP) browser postgres office  ## set up, then run the whole test suite
 	$(BIN)/python -m pytest
 
 # The browser test drives Debian's Chromium through its driver; installed once, when missing.
@@ -26,6 +26,15 @@ browser:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver \
 	  || echo "make: could not install chromium; the browser test will be skipped" >&2; }
+
+# The reviewer document (DOCX) is checked as LibreOffice lays it out in pages; installed once.
+office:
+	@command -v soffice >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    libreoffice-writer-nogui \
+	  || echo "make: could not install LibreOffice; the DOCX page test will be skipped" >&2; }
 
 # The PostgreSQL transcript tests start Debian's server themselves (as the postgres user, on
 # 127.0.0.1 and a free port, in a temporary folder); installed once, when missing.

@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import re
+import shutil
+import subprocess
 from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
 import docx
+import pypdf
 import pytest
 from markdown_it import MarkdownIt
 
@@ -292,6 +296,33 @@ def test_docx_holds_the_review_document(conversation: Conversation, tmp_path: Pa
     text = docx_text(path)
     assert "Approved" in text and "Needs correction" in text and NOTE in text
     assert "Reviewer's sign-off: ☒ Approved" in text
+
+
+SOFFICE = shutil.which("soffice")
+
+
+@pytest.mark.skipif(
+    SOFFICE is None and os.environ.get("PROCUREBOT_TEST_REQUIRE_OFFICE") != "1",
+    reason="Debian's LibreOffice is not installed (make test installs it)",
+)
+def test_the_reviewer_document_reads_as_pages(conversation: Conversation, tmp_path: Path) -> None:
+    """Laid out by LibreOffice, no word of a source is broken across lines (a five-column
+    table once gave "documentati on"), and the pages grow with the answers, not faster."""
+    assert SOFFICE, "CI requires LibreOffice (make test installs it)"
+    path = export(conversation, "docx", tmp_path)
+    profile = f"-env:UserInstallation=file://{tmp_path / 'office-profile'}"
+    subprocess.run(
+        [SOFFICE, profile, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), path],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    pages = pypdf.PdfReader(str(path.with_suffix(".pdf"))).pages
+    text = " ".join(" ".join(page.extract_text().split()) for page in pages)
+    for answer in answers(conversation):
+        for citation in answer.citations:
+            assert " ".join(citation.title.split()) in text and citation.source in text
+    assert len(pages) <= 2 * len(conversation.turns)
 
 
 def test_docx_survives_control_characters(hostile: Conversation, tmp_path: Path) -> None:
