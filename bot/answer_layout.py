@@ -23,12 +23,12 @@ from dataclasses import dataclass
 
 from bot.answering.answers import Answer
 
-TEXT, BOLD, QUOTE, MARKER = "text", "bold", "quote", "marker"
+TEXT, BOLD, CODE, QUOTE, MARKER = "text", "bold", "code", "quote", "marker"
 MIN_QUOTE = 8  # characters: a shorter quote ("yes") is too likely to match our own words
 
 _ITEM = re.compile(r"^(?P<indent> *)- +")  # the answerers' list items, nested by two spaces
 _STRONG = re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*")
-_INLINE = re.compile(r"\*\*(?P<bold>[^*\n]+?)\*\*|\[(?P<n>\d{1,3})\](?![(\[:])")
+_INLINE = re.compile(r"\*\*(?P<bold>[^*\n]+?)\*\*|`(?P<code>[^`\n]+)`|\[(?P<n>\d{1,3})\](?![(\[:])")
 
 
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -53,7 +53,7 @@ def escape(text: str) -> str:
 @dataclass(frozen=True)
 class Span:
     text: str
-    style: str  # TEXT, BOLD, QUOTE (verbatim from a document) or MARKER (text is the number)
+    style: str  # TEXT, BOLD, CODE (an id), QUOTE (verbatim from a document) or MARKER (a number)
     strong: bool = False  # a quote's own "**bold**", shown bold without its asterisks
 
 
@@ -133,7 +133,7 @@ def _quoted(quote: str) -> list[Span]:
 
 
 def _own(text: str) -> list[Span]:
-    """The answerer's own words: bold runs and markers, the rest plain."""
+    """The answerer's own words: bold runs, `code` (model ids), markers, the rest plain."""
     spans: list[Span] = []
     at = 0
     for match in _INLINE.finditer(text):
@@ -141,6 +141,8 @@ def _own(text: str) -> list[Span]:
             spans.append(Span(text[at : match.start()], TEXT))
         if match.group("bold") is not None:
             spans.append(Span(match.group("bold"), BOLD))
+        elif match.group("code") is not None:
+            spans.append(Span(match.group("code"), CODE))
         else:
             spans.append(Span(match.group("n"), MARKER))
         at = match.end()
@@ -169,10 +171,20 @@ def markdown(answer_lines: list[Line], opinions: frozenset[int] = frozenset()) -
 def _markdown_span(span: Span, opinions: frozenset[int]) -> str:
     if span.style == MARKER:
         return f"[{span.text}]" + (" _(opinion)_" if int(span.text) in opinions else "")
+    if span.style == CODE:
+        return code_span(span.text)
     text = _inline(span.text)
     if (span.style == BOLD or span.strong) and text.strip():
         return f"**{text.strip()}**"
     return text
+
+
+def code_span(text: str) -> str:
+    """A code span no backtick in `text` can close early (code spans show text as written)."""
+    text = " ".join(CONTROL_CHARS.sub("", text).split())
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _inline(text: str) -> str:
@@ -215,6 +227,7 @@ def opinions_of(answer: Answer) -> frozenset[int]:
 
 __all__ = [
     "BOLD",
+    "CODE",
     "CONTROL_CHARS",
     "MARKER",
     "QUOTE",
@@ -224,6 +237,7 @@ __all__ = [
     "answer_lines",
     "as_markdown",
     "as_plain_text",
+    "code_span",
     "escape",
     "escape_lines",
     "lines",

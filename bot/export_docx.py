@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.answer_layout import BOLD, MARKER, answer_lines, opinions_of
+from bot.answer_layout import BOLD, CODE, MARKER, answer_lines, opinions_of
 from bot.answering.answers import Answer, Citation
 from bot.transcript_types import Conversation, Feedback, Review, RunInfo, Turn, now
 
@@ -182,7 +182,10 @@ def _answer_text(document: Document, answer: Answer) -> None:
             text = span.text
             if span.style == MARKER:
                 text = f"[{text}]" + (" (opinion)" if int(text) in opinions else "")
-            paragraph.add_run(xml_text(text)).bold = span.style == BOLD or span.strong
+            run = paragraph.add_run(xml_text(text))
+            run.bold = span.style == BOLD or span.strong
+            if span.style == CODE:
+                run.font.name = "Courier New"
 
 
 def _sources(document: Document, answer: Answer) -> None:

@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.answer_layout import CONTROL_CHARS as _CONTROL
 from bot.answer_layout import as_markdown, escape, escape_lines
+from bot.answer_layout import code_span as _code
 from bot.answering.answers import Answer, Citation
 from bot.errors import ProcurebotError
 from bot.export_docx import (
@@ -237,14 +237,6 @@ def _review_json(review: Review | None) -> dict[str, Any]:
 
 def _inline(text: str) -> str:
     return escape(" ".join(text.split()))
-
-
-def _code(text: str) -> str:
-    """A code span that no backtick in `text` can close early."""
-    text = " ".join(_CONTROL.sub("", text).split())
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _quote(text: str) -> str:

@@ -21,6 +21,7 @@ TEXT_OF_ANSWER = (
     f"- {PRICE} [1]\n"
     f"  - {MATHS} [2]\n"
     f"- {POST} [3]\n\n"
+    "Current model ids named by the sources: `orca-pro-latest` [1]\n\n"
     "Estimate from the cited prices:\n"
     "- total: 20,000,000 tokens / 1,000,000 × USD 2.00 [1] = **USD 40.00**"
 )
@@ -65,20 +66,21 @@ def test_the_chat_and_the_markdown_render_structure_and_keep_quotes_inert() -> N
         assert "$$ cost = tokens × rate $$ applies" in page and "\\$" not in page
         assert "[3] <em>(opinion)</em>" in page  # a community quote marked where it is used
         assert "\\-" not in page and "\\*" not in page
+        assert "<code>orca-pro-latest</code> [1]" in page  # our own code span, an id
 
 
 def test_a_spreadsheet_cell_and_a_word_document_show_no_markup_characters(tmp_path: Path) -> None:
     cell = as_plain_text(ANSWER)
     assert "• Output: $2 per million tokens [1]" in cell
     assert "  • $$ cost" in cell and "= USD 40.00" in cell and "[3] (opinion)" in cell
-    assert "**" not in cell and "\n- " not in cell
+    assert "**" not in cell and "\n- " not in cell and "`" not in cell
     document = docx.Document()
     _answer_text(document, ANSWER)
     path = tmp_path / "a.docx"
     document.save(str(path))
     paragraphs = docx.Document(str(path)).paragraphs
     assert [p.style.name for p in paragraphs if p.style is not None] == [
-        "Normal", "List Bullet", "List Bullet 2", "List Bullet", "Normal", "List Bullet",
+        "Normal", "List Bullet", "List Bullet 2", "List Bullet", "Normal", "Normal", "List Bullet",
     ]  # fmt: skip
     assert [run.text for run in paragraphs[1].runs if run.bold] == ["Output:"]
     total = paragraphs[-1]
