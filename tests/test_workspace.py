@@ -96,6 +96,42 @@ def test_feedback_and_reviews_follow_the_roles(workspace: Workspace, tmp_path: P
     assert "show both sources" in text and "2026 news says otherwise" in text
 
 
+def test_the_form_shows_ones_own_last_feedback_on_the_chosen_answer(workspace: Workspace) -> None:
+    first = workspace.ask(ALICE, "Are the weights of Mistral Medium 3 open?")
+    second = workspace.ask(ALICE, "What does it cost?", first.conversation_id)
+    conversation = first.conversation_id
+    assert workspace.own_feedback(ALICE, conversation, first.turn_id) is None
+    workspace.feedback(ALICE, first.turn_id, "up")  # a thumb
+    workspace.feedback(ALICE, first.turn_id, "down", "outdated", "see the 2026 page")  # the form
+    mine = workspace.own_feedback(ALICE, conversation, first.turn_id)
+    assert mine is not None and (mine.rating, mine.reason, mine.comment) == (
+        "down",
+        "outdated",
+        "see the 2026 page",
+    )
+    assert workspace.own_feedback(ALICE, conversation, second.turn_id) is None  # not answer 1's
+    workspace.feedback(RITA, second.turn_id, "up")  # a reviewer's, not Alice's
+    assert workspace.own_feedback(ALICE, conversation, second.turn_id) is None
+    with pytest.raises(TranscriptNotFound):  # another person's conversation stays hidden
+        workspace.own_feedback(BOB, conversation, first.turn_id)
+
+
+def test_a_reviewers_mistake_is_one_line_without_a_traceback(
+    workspace: Workspace, caplog: pytest.LogCaptureFixture
+) -> None:
+    import gradio as gr
+
+    from bot.transcripts import InvalidVerdict
+    from ui.people import shown_errors
+
+    exchange = workspace.ask(ALICE, "Are the weights of Mistral Medium 3 open?")
+    with pytest.raises(InvalidVerdict) as raised:
+        workspace.review(RITA, exchange.turn_id, "needs correction", "  ")
+    with pytest.raises(gr.Error, match="Say what needs correcting"), shown_errors():
+        raise raised.value
+    assert not [r for r in caplog.records if r.exc_info]  # nothing for the server log
+
+
 def test_an_answer_is_given_with_a_notice_when_the_transcript_cannot_be_written(
     workspace: Workspace,
 ) -> None:
