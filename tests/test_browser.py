@@ -258,6 +258,11 @@ def _review(browser: Any) -> None:
         lambda: "answer 2 marked approved" in text_of(browser, "pb-r-saved"),
         what="the verdict saved",
     )
+    wait_for(  # the list counts it, and the conversation stays open
+        lambda: text_of(browser, "pb-r-table").split("\n")[-1].strip().endswith("1"),
+        what="the reviewed count",
+    )
+    assert FOLLOW_UP in text_of(browser, "pb-r-transcript")
     shot(browser, "review")
 
 

@@ -44,8 +44,14 @@ def build_review_tab(context: Context) -> tuple[Any, list[Any], list[Any]]:
         file = gr.File(label="Download", interactive=False, elem_id="pb-r-download")
 
     def find(
-        words: str | None, who: str | None, start: str | None, end: str | None, request: gr.Request
+        words: str | None,
+        who: str | None,
+        start: str | None,
+        end: str | None,
+        kept: str | None,
+        request: gr.Request,
     ) -> tuple[list[list[Any]], Any]:
+        """The conversations found; the open one stays open while it is among them."""
         with shown_errors():  # on page load the boxes are None
             found = workspace.conversations(
                 context.user(request),
@@ -67,7 +73,8 @@ def build_review_tab(context: Context) -> tuple[Any, list[Any], list[Any]]:
             for c in found
         ]
         choices = [(f"{c.id[:8]} · {c.user} · {c.title}", c.id) for c in found]
-        return rows, gr.Dropdown(choices=choices, value=None)
+        value = kept if kept in {c.id for c in found} else None
+        return rows, gr.Dropdown(choices=choices, value=value)
 
     def show(conversation_id: str | None, request: gr.Request) -> tuple[str, Any, str]:
         if not conversation_id:
@@ -106,13 +113,13 @@ def build_review_tab(context: Context) -> tuple[Any, list[Any], list[Any]]:
         with shown_errors():
             return str(workspace.export(context.user(request), conversation_id, chosen, folder))
 
-    searched = [text, owner, since, until]
+    searched = [text, owner, since, until, chosen]
     for trigger in (search.click, text.submit):
         trigger(find, searched, [table, chosen], api_visibility="private")
     chosen.change(show, [chosen], [transcript, answer, saved], api_visibility="private")
     save.click(
         review, [chosen, answer, status, note], [transcript, saved], api_visibility="private"
-    )
+    ).success(find, searched, [table, chosen], api_visibility="private")  # its "Reviewed" count
     export.click(export_chosen, [chosen, fmt], file, api_visibility="private")
     return find, searched, [table, chosen]
 
