@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import yaml
+
 from index.errors import CatalogError, DocumentError
 from index.language import guess_language
 from index.loaders import Pages, embedded_date, extracted, is_supported, load
@@ -170,7 +172,8 @@ def read_document(
             stamp=stamp,
             pages=loaded.pages,
             catalog_key=entry_key(entry),
-            description=entry.get("description") or own_description(text),
+            description=_short(entry.get("description", ""), DESCRIPTION_CHARS)
+            or own_description(text),
         )
     language = guess_language(text)
     written, basis = own_date(text, day_first=language not in ("en", ""))
@@ -341,14 +344,26 @@ DESCRIPTION_CHARS = 300  # the longest description kept
 
 
 def front_matter(text: str) -> tuple[dict[str, str], int]:
-    """The `key: value` lines of a YAML front matter block ("---" … "---") at the top, keys in
-    lower case, and how many lines the block takes (0 when there is none)."""
+    """The top-level values of a YAML front matter block ("---" … "---") at the top, as text
+    on one line, keys in lower case, and how many lines the block takes (0 when there is
+    none). Read by PyYAML (quoted, folded ">-" and literal "|" values); a block that is not
+    valid YAML is read line by line (`key: value`)."""
     lines = text.splitlines()
     if not lines or lines[0].strip().lstrip("\ufeff") != "---":  # a byte-order mark may lead
         return {}, 0
     end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in ("---", "...")), 0)
+    block = lines[1:end]
+    try:  # BaseLoader: every value as written ("2026-02-30" stays text, "no" is not False)
+        parsed = yaml.load("\n".join(block), Loader=yaml.BaseLoader)
+    except (yaml.YAMLError, RecursionError):
+        parsed = None
     values: dict[str, str] = {}
-    for line in lines[1:end]:
+    if isinstance(parsed, dict):
+        for key, value in parsed.items():
+            if isinstance(value, str):
+                values.setdefault(str(key).strip().lower(), " ".join(value.split()))
+        return values, end + 1 if end else 0
+    for line in block:
         key, colon, value = line.partition(":")
         if colon and key.strip() and not key.startswith((" ", "\t", "-")):
             values.setdefault(key.strip().lower(), value.strip().strip("'\""))

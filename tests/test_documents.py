@@ -6,7 +6,16 @@ from pathlib import Path
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from index.documents import KINDS, newest_date, own_date, parse_date, read_catalog, scan_corpus
+from index.documents import (
+    KINDS,
+    front_matter,
+    newest_date,
+    own_date,
+    own_description,
+    parse_date,
+    read_catalog,
+    scan_corpus,
+)
 from index.errors import CatalogError
 from index.loaders import page_at
 from tests.conftest import text_pdf
@@ -211,6 +220,24 @@ def test_an_mdx_page_is_indexed_with_its_front_matter_title_and_date(tmp_path: P
     assert (document.title, document.date) == ("Orca pricing", "2026-02-01")
     assert document.description == "Prices"
     assert not document.extracted  # spans are spans of the file itself
+
+
+def test_front_matter_is_read_as_yaml_with_quoted_and_folded_values() -> None:
+    text = (
+        "---\ntitle: 'It''s Orca: the offer'\ndescription: >-\n  EUR prices and\n  terms\n"
+        "tags: [a, b]\nms.date: 2026-02-30\n---\n# Body\n"
+    )
+    values, lines = front_matter(text)
+    assert values == {
+        "title": "It's Orca: the offer",
+        "description": "EUR prices and terms",
+        "ms.date": "2026-02-30",  # kept as written; no date is made of it
+    }
+    assert lines == 8
+    assert own_description(text) == "EUR prices and terms"
+    assert own_date(text)[0] is None
+    broken = "---\ntitle: Orca: the model\n  - oops\n---\n"  # not YAML: read line by line
+    assert front_matter(broken)[0]["title"] == "Orca: the model"
 
 
 def test_a_pdf_knows_where_each_page_starts_and_its_date_properties(tmp_path: Path) -> None:
