@@ -28,11 +28,14 @@ MIN_QUOTE = 8  # characters: a shorter quote ("yes") is too likely to match our 
 
 _ITEM = re.compile(r"^(?P<indent> *)- +")  # the answerers' list items, nested by two spaces
 _STRONG = re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*")
-_INLINE = re.compile(r"\*\*(?P<bold>[^*\n]+?)\*\*|`(?P<code>[^`\n]+)`|\[(?P<n>\d{1,3})\](?![(\[:])")
+_INLINE = re.compile(
+    r"\*\*(?P<bold>[^*\n]+?)\*\*|`(?P<code>[^`\n]+)`|\[(?P<n>\d{1,3})\](?![(:]|\[(?!\d{1,3}\]))"
+)
 
 
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MARKER = re.compile(r"(\[\d{1,3}\])(?![(\[:])")  # a citation marker, never a link
+# A citation marker, never a link: not followed by "(", ":" or a "[" other than a marker's.
+_MARKER = re.compile(r"(\[\d{1,3}\])(?![(:]|\[(?!\d{1,3}\]))")
 _PUNCTUATION = re.compile(r"([\\`*_\[\]|~$])")  # "$": math in GitHub and some viewers
 _BLOCK_START = re.compile(r"^(\s*)([#+=-])")  # heading, list item, setext underline
 _ORDERED_ITEM = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
@@ -111,9 +114,12 @@ def _spans(body: str, quotes: list[str]) -> tuple[Span, ...]:
     spans: list[Span] = []
     at = 0
     for start, end in sorted(taken):
-        spans += _own(body[at:start])
-        spans += _quoted(body[start:end])
-        at = end
+        # The answerer's bold around a whole quote ("**Total: 40 EUR** [1]") is its own.
+        wrapped = body[max(at, start - 2) : start] == "**" and body[end : end + 2] == "**"
+        spans += _own(body[at : start - 2 if wrapped else start])
+        quoted = _quoted(body[start:end])
+        spans += [Span(q.text, QUOTE, strong=True) for q in quoted] if wrapped else quoted
+        at = end + 2 if wrapped else end
     spans += _own(body[at:])
     return tuple(spans)
 
@@ -156,21 +162,27 @@ def markdown(answer_lines: list[Line], opinions: frozenset[int] = frozenset()) -
     escaped; a marker of a citation in `opinions` is followed by "(opinion)". Plain lines in a
     row stay lines (hard breaks)."""
     out: list[str] = []
+    depth = -1  # of the list item before, -1 outside a list
     for i, line in enumerate(answer_lines):
         body = _body(line, opinions)
         following = answer_lines[i + 1] if i + 1 < len(answer_lines) else Line(())
         if not line.spans:
             out.append("")
+            depth = -1
         elif line.bullet:
-            out.append("  " * line.depth + f"- {body}")
+            depth = min(line.depth, depth + 1)  # an item nests at most one level deeper
+            out.append("  " * depth + f"- {body}")
         else:
+            if depth >= 0:  # a plain line after a list item ends the list, not continues it
+                out.append("")
+            depth = -1
             out.append(body + ("  " if following.spans and not following.bullet else ""))
     return "\n".join(out).strip("\n")
 
 
 def _markdown_span(span: Span, opinions: frozenset[int]) -> str:
     if span.style == MARKER:
-        return f"[{span.text}]" + (" _(opinion)_" if int(span.text) in opinions else "")
+        return f"[{span.text}]" + (" (*opinion*)" if int(span.text) in opinions else "")
     if span.style == CODE:
         return code_span(span.text)
     text = _inline(span.text)

@@ -8,7 +8,17 @@ from pathlib import Path
 import docx
 from markdown_it import MarkdownIt
 
-from bot.answer_layout import BOLD, MARKER, QUOTE, TEXT, as_markdown, as_plain_text, lines
+from bot.answer_layout import (
+    BOLD,
+    MARKER,
+    QUOTE,
+    TEXT,
+    as_markdown,
+    as_plain_text,
+    escape,
+    lines,
+    markdown,
+)
 from bot.answering.answers import Answer, Citation
 from bot.export_docx import _answer_text
 from ui.render import answer_markdown, model_line
@@ -57,14 +67,14 @@ def test_quotes_are_found_apart_from_the_answerers_own_markup() -> None:
 
 
 def test_the_chat_and_the_markdown_render_structure_and_keep_quotes_inert() -> None:
-    for markdown in (as_markdown(ANSWER), answer_markdown(ANSWER)):
-        page = MarkdownIt("commonmark").render(markdown)
+    for written in (as_markdown(ANSWER), answer_markdown(ANSWER)):
+        page = MarkdownIt("commonmark").render(written)
         assert page.count("<ul>") == 3 and page.count("<li>") == 4  # a list nested in the first
         assert "<strong>USD 40.00</strong>" in page
         assert "<strong>Output:</strong> $2 per million tokens" in page
         assert "**" not in page.split("<details>")[0]  # the answer shows no asterisks
         assert "$$ cost = tokens × rate $$ applies" in page and "\\$" not in page
-        assert "[3] <em>(opinion)</em>" in page  # a community quote marked where it is used
+        assert "[3] (<em>opinion</em>)" in page  # a community quote marked where it is used
         assert "\\-" not in page and "\\*" not in page
         assert "<code>orca-pro-latest</code> [1]" in page  # our own code span, an id
 
@@ -94,3 +104,23 @@ def test_the_model_line_names_the_backend_once() -> None:
         "mistral-medium-latest"
     )
     assert model_line(Answer("q", "a", "mistral", "medium-3", True)) == "mistral · medium-3"
+
+
+def _page(text: str, quotes: dict[int, str], opinions: frozenset[int] = frozenset()) -> str:
+    return MarkdownIt("commonmark").render(markdown(lines(text, quotes), opinions))
+
+
+def test_a_models_free_text_keeps_its_markers_lists_and_bold() -> None:
+    """What a Mistral answer writes: adjacent markers, bold around a quote, uneven nesting, a
+    line after a list."""
+    page = _page("See [1][2] and [3]and", {}, frozenset({1, 2, 3}))
+    assert "[1] (<em>opinion</em>)[2] (<em>opinion</em>)" in page
+    assert "[3] (<em>opinion</em>)and" in page
+    assert "<li><strong>Total: USD 40.00</strong> [1]</li>" in _page(
+        "- **Total: USD 40.00** [1]", {1: "Total: USD 40.00"}
+    )
+    nested = _page("- a\n      - deep\n- b", {})
+    assert nested.count("<ul>") == 2 and "<li>deep</li>" in nested  # one level deeper, at most
+    after = _page("- item [1]\nTotal: 4 EUR", {})
+    assert "<li>item [1]</li>" in after and "<p>Total: 4 EUR</p>" in after
+    assert "[x][y]" in MarkdownIt("commonmark").render(escape("[x][y] [2]: https://x.example"))
