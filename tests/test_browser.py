@@ -312,9 +312,11 @@ def test_a_document_is_uploaded_quoted_and_removed_after_confirming(
     try:
         browser.get(f"http://127.0.0.1:{port}/")
         open_tab(browser, "Documents")
-        by_css(browser, "#pb-d-upload input[type=file]")[0].send_keys(str(upload))
+        notes = tmp_path / "notes.md"
+        notes.write_text("# Notes\n\nOrca Cloud support answers within four hours.\n", "utf-8")
+        by_css(browser, "#pb-d-upload input[type=file]")[0].send_keys(f"{upload}\n{notes}")
         wait_for(
-            lambda: by_css(browser, "#pb-d-upload td[aria-label='terms.md']"), what="file chosen"
+            lambda: by_css(browser, "#pb-d-upload td[aria-label='notes.md']"), what="files chosen"
         )
         by_css(browser, "#pb-d-add")[0].click()
         wait_for(lambda: "Added" in text_of(browser, "pb-d-outcome"), seconds=120, what="added")
@@ -335,9 +337,18 @@ def test_a_document_is_uploaded_quoted_and_removed_after_confirming(
         )
         assert "Hosting terms" in text_of(browser, "pb-d-table")
         shot(browser, "documents-remove")
+        choose_option(browser, "pb-d-remove", "uploads/notes.md")  # another file: asked again
+        wait_for(lambda: not by_css(browser, "#pb-d-confirm-text"), what="the question withdrawn")
+        assert (engine.settings.uploads_dir / "terms.md").exists()
+        choose_option(browser, "pb-d-remove", "uploads/terms.md")
+        by_css(browser, "#pb-d-remove-btn")[0].click()
+        wait_for(
+            lambda: "uploads/terms.md" in text_of(browser, "pb-d-confirm-text"), what="asked again"
+        )
         by_css(browser, "#pb-d-remove-yes")[0].click()
         wait_for(lambda: "Removed" in text_of(browser, "pb-d-outcome"), seconds=120, what="gone")
         assert "Hosting terms" not in text_of(browser, "pb-d-table")
         assert not (engine.settings.uploads_dir / "terms.md").exists()
+        assert (engine.settings.uploads_dir / "notes.md").exists()  # only what was confirmed
     finally:
         app.close()

@@ -62,6 +62,11 @@ class Session:
     def turn_id(self) -> str:
         return self.turn_ids[self.selected] if 0 <= self.selected < len(self.turn_ids) else ""
 
+    def failed(self) -> Session:
+        """The session after a question that failed once the chat showed it: a place with no
+        answer, so that message i of the chat stays answer i // 2."""
+        return Session(self.conversation_id, (*self.turn_ids, ""), (*self.answers, None), -1)
+
     def added(self, exchange: Exchange) -> Session:
         return Session(
             exchange.conversation_id,
@@ -221,21 +226,31 @@ def _wire_asking(context: Context, parts: ChatParts, send: Any, retry: Any, new:
         user = context.user(request)
         session = resumed(context, session, remembered, history, request)
         asked = [*history, {"role": "user", "content": shown(message)}]
-        with shown_errors():
-            for item in workspace.ask_stream(user, message, session.conversation_id):
-                if isinstance(item, Exchange):
-                    session = session.added(item)
-                    reply = {"role": "assistant", "content": answer_markdown(item.answer)}
-                    yield (
-                        "",
-                        [*asked, reply],
-                        *selection_updates(session),
-                        session.conversation_id,
-                        conversation_choices(context, request),
-                    )
-                else:
-                    reply = {"role": "assistant", "content": f"{shown(item)} …"}
-                    yield (gr.skip(), [*asked, reply], *[gr.skip()] * 6)
+        streamed = False
+        try:
+            with shown_errors():
+                for item in workspace.ask_stream(user, message, session.conversation_id):
+                    if isinstance(item, Exchange):
+                        session = session.added(item)
+                        reply = {"role": "assistant", "content": answer_markdown(item.answer)}
+                        yield (
+                            "",
+                            [*asked, reply],
+                            *selection_updates(session),
+                            session.conversation_id,
+                            conversation_choices(context, request),
+                        )
+                    else:
+                        streamed = True
+                        reply = {"role": "assistant", "content": f"{shown(item)} …"}
+                        yield (gr.skip(), [*asked, reply], *[gr.skip()] * 6)
+        except gr.Error as error:
+            if streamed:  # the chat shows this question: it keeps its place among the answers
+                failed = session.failed()
+                said = f"_This question failed: {shown(str(error.message))}_"
+                reply = {"role": "assistant", "content": said}
+                yield (gr.skip(), [*asked, reply], *selection_updates(failed), *[gr.skip()] * 2)
+            raise
 
     def ask_again(
         history: list[dict[str, Any]], session: Session, remembered: str, request: gr.Request

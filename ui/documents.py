@@ -111,14 +111,15 @@ def build_documents_tab(context: Context) -> Any:
             )
         return (*listing(), f"Removed {source}. {_report(report)}")
 
-    def ask_to_remove(source: str | None) -> tuple[Any, str]:
+    def ask_to_remove(source: str | None) -> tuple[Any, str, str]:
         """Removing deletes the uploaded file: it is asked once more, naming the file."""
         if not source:
             raise gr.Error("Choose an uploaded document first.", print_exception=False)
-        return gr.Group(visible=True), (
+        question = (
             f"Remove **{shown(source)}**? The uploaded file is deleted and the index rebuilt "
             "without it: answers will no longer quote it."
         )
+        return gr.Group(visible=True), question, source
 
     def reindex_all(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         with shown_errors():
@@ -158,11 +159,19 @@ def build_documents_tab(context: Context) -> Any:
         api_visibility="private",
     )
     add.click(add_files, [upload], [*refreshed, outcome, upload], api_visibility="private")
-    remove.click(ask_to_remove, [removable], [confirm, asked], api_visibility="private")
+    # Yes removes the file the question named, kept apart from the dropdown (which may change).
+    to_remove = gr.State("")
+    remove.click(ask_to_remove, [removable], [confirm, asked, to_remove], api_visibility="private")
     yes.click(lambda: gr.Group(visible=False), None, confirm, api_visibility="private").then(
-        remove_file, [removable], [*refreshed, outcome], api_visibility="private"
-    )
-    cancel.click(lambda: gr.Group(visible=False), None, confirm, api_visibility="private")
+        remove_file, [to_remove], [*refreshed, outcome], api_visibility="private"
+    ).then(lambda: "", None, to_remove, api_visibility="private")
+    for dismissed in (cancel.click, removable.change):
+        dismissed(
+            lambda: (gr.Group(visible=False), ""),
+            None,
+            [confirm, to_remove],
+            api_visibility="private",
+        )
     reindex.click(reindex_all, None, [*refreshed, outcome], api_visibility="private")
     return listing, refreshed
 
