@@ -37,6 +37,11 @@ CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A citation marker, never a link: not followed by "(", ":" or a "[" other than a marker's.
 _MARKER = re.compile(r"(\[\d{1,3}\])(?![(:]|\[(?!\d{1,3}\]))")
 _PUNCTUATION = re.compile(r"([\\`*_\[\]|~$])")  # "$": math in GitHub and some viewers
+# What GFM renderers (the chat's, GitHub's) turn into links by themselves: "https://…",
+# "www.…" and "name@host"; a backslash before their ":", "." or "@" shows the same text.
+_AUTOLINK = re.compile(
+    r"(?i)(\b(?:https?|ftp))(:)(?=//)|(\bwww)(\.)(?=\w)|([\w.+-])(@)(?=[\w-]+\.\w)"
+)
 _BLOCK_START = re.compile(r"^(\s*)([#+=-])")  # heading, list item, setext underline
 _ORDERED_ITEM = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
 
@@ -205,7 +210,8 @@ def _inline(text: str) -> str:
     text = CONTROL_CHARS.sub("", text).replace("\n", " ")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     pieces = _MARKER.split(text)
-    return "".join(p if i % 2 else _PUNCTUATION.sub(r"\\\1", p) for i, p in enumerate(pieces))
+    text = "".join(p if i % 2 else _PUNCTUATION.sub(r"\\\1", p) for i, p in enumerate(pieces))
+    return _AUTOLINK.sub(lambda m: "\\".join(g for g in m.groups() if g is not None), text)
 
 
 def _body(line: Line, opinions: frozenset[int]) -> str:

@@ -124,3 +124,12 @@ def test_a_models_free_text_keeps_its_markers_lists_and_bold() -> None:
     after = _page("- item [1]\nTotal: 4 EUR", {})
     assert "<li>item [1]</li>" in after and "<p>Total: 4 EUR</p>" in after
     assert "[x][y]" in MarkdownIt("commonmark").render(escape("[x][y] [2]: https://x.example"))
+
+
+def test_addresses_in_a_quote_are_text_not_links() -> None:
+    """GFM renderers (the chat's, GitHub's) link bare addresses; a quote's never become one."""
+    written = escape("See https://evil.example/x, www.evil.example or sales@evil.example.")
+    assert "https://" not in written and "www." not in written and "s@e" not in written
+    assert MarkdownIt("commonmark").render(written) == (
+        "<p>See https://evil.example/x, www.evil.example or sales@evil.example.</p>\n"
+    )
