@@ -240,6 +240,15 @@ class TranscriptStore:
                  "comment": comment.strip(), "at": now()},
             )  # fmt: skip
 
+    def remove_feedback(self, turn_id: str, user: str) -> None:
+        """Withdraw `user`'s feedback on one answer (a thumb clicked again); none is no error."""
+        with self._write() as db:
+            self._require_turn(db, turn_id)
+            db.execute(
+                sql('DELETE FROM feedback WHERE turn_id = :turn_id AND "user" = :user'),
+                {"turn_id": turn_id, "user": user},
+            )
+
     def add_review(self, turn_id: str, reviewer: str, status: str, note: str = "") -> None:
         """Record a reviewer's verdict on one answer; earlier verdicts are kept as history."""
         if status not in REVIEW_STATUSES:

@@ -171,6 +171,12 @@ class Workspace:
         self.conversation(user, self.transcripts.turn_conversation(turn_id))
         self.transcripts.add_feedback(turn_id, user.name, rating, reason, comment)
 
+    def withdraw_feedback(self, user: User, turn_id: str) -> None:
+        """Take back one's own thumbs up or down on an answer."""
+        self._require_saved(turn_id)
+        self.conversation(user, self.transcripts.turn_conversation(turn_id))
+        self.transcripts.remove_feedback(turn_id, user.name)
+
     def own_feedback(self, user: User, conversation_id: str, turn_id: str) -> Feedback | None:
         """What `user` last said of one answer of a conversation they may read (None: nothing)."""
         turns = self.conversation(user, conversation_id).turns

@@ -188,6 +188,9 @@ def test_a_buyer_and_a_reviewer_use_every_tab_and_keep_the_conversation_through_
         assert [t.question for t in turns] == [QUESTION, FOLLOW_UP, AFTER_RESTART]
         wait_for(lambda: "Answer 3" in text_of(browser, "pb-feedback-for"), what="form on 3")
         shot(browser, "after-restart")
+        browser.refresh()  # a reload reopens it, with the form on its last answer
+        wait_for(lambda: AFTER_RESTART in text_of(browser, "pb-chat"), what="reopened on reload")
+        wait_for(lambda: "Answer 3" in text_of(browser, "pb-feedback-for"), what="form reloaded")
     finally:
         app.close()
 

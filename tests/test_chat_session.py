@@ -16,7 +16,7 @@ from bot.transcripts import TranscriptStore
 from bot.workspace import Workspace
 from tests.conftest import engine_over
 from ui.app import build_app
-from ui.chat import Session
+from ui.chat import Session, saved_chat
 
 PRICES = (
     "# Prices\n\nOrca Pro costs 2 EUR per million output tokens.\n\n"
@@ -71,3 +71,11 @@ def test_a_thumb_rates_the_answer_it_is_under_after_a_failed_question(tmp_path: 
     failed = gr.LikeData(None, {"index": 3, "value": history[3]["content"], "liked": True})
     handlers["liked"](session, failed, REQUEST)  # a failed question has nothing to rate
     assert not workspace.conversation(LOCAL, session.conversation_id).turns[1].feedback
+    again = gr.LikeData(None, {"index": 5, "value": history[5]["content"], "liked": ""})
+    form = handlers["liked"](session, again, REQUEST)  # the same thumb clicked again
+    assert form[-1] == "Feedback withdrawn for answer 3." and form[5] is None
+    assert not workspace.conversation(LOCAL, session.conversation_id).turns[2].feedback
+    up = gr.LikeData(None, {"index": 1, "value": history[1]["content"], "liked": True})
+    handlers["liked"](session, up, REQUEST)
+    reopened = workspace.conversation(LOCAL, session.conversation_id)
+    assert saved_chat(reopened)[1] == ["Like", None, None]  # the thumbs a reload shows

@@ -180,10 +180,10 @@ def test_the_index_of_hostile_html_holds_no_script(workspace: Workspace) -> None
 
 
 def test_a_conversation_with_markup_reopens_as_text(workspace: Workspace) -> None:
-    from ui.chat import restored
+    from ui.chat import saved_chat
 
     exchange = workspace.ask(LOCAL, '<img src=x onerror="alert(1)"> Where is Zephyr data hosted?')
-    messages, *_ = restored(workspace.conversation(LOCAL, exchange.conversation_id))
+    messages, _ = saved_chat(workspace.conversation(LOCAL, exchange.conversation_id))
     assert all(rendered(m["content"]) == [] for m in messages)
     other = TranscriptStore(workspace.transcripts.path).conversation(exchange.conversation_id)
     assert other.turns[0].question.startswith("<img")  # saved as asked

@@ -342,12 +342,18 @@ def _feedback_panel(context: Context, parts: ChatParts) -> None:
         return shown_form(session, request, f"Feedback saved for answer {session.selected + 1}.")
 
     def liked(session: Session, event: gr.LikeData, request: gr.Request) -> tuple[Any, ...]:
-        """A thumb saves the rating at once (a reason and comment already given are kept)."""
+        """A thumb saves the rating at once (a reason and comment already given are kept); the
+        same thumb clicked again takes it back."""
         index = event.index if isinstance(event.index, int) else 0
         chosen = replace(session, selected=index // 2)
-        if not chosen.turn_id or not isinstance(event.liked, bool):
+        if not chosen.turn_id:
             return (*selection_updates(chosen), *shown_form(chosen, request))
         user = context.user(request)
+        if not isinstance(event.liked, bool):  # "" (or None): the thumb was clicked again
+            with shown_errors():
+                context.workspace.withdraw_feedback(user, chosen.turn_id)
+            taken = f"Feedback withdrawn for answer {chosen.selected + 1}."
+            return (*selection_updates(chosen), *shown_form(chosen, request, taken))
         rating = "up" if event.liked else "down"
         with shown_errors():
             mine = context.workspace.own_feedback(user, chosen.conversation_id, chosen.turn_id)
@@ -437,11 +443,22 @@ def _conversations_panel(context: Context, parts: ChatParts) -> None:
 
 def restored(conversation: Conversation) -> tuple[Any, ...]:
     """The chat and selection of a saved conversation."""
-    messages: list[dict[str, str]] = []
+    messages, thumbs = saved_chat(conversation)
+    chat = gr.Chatbot(value=messages, feedback_value=thumbs)
+    return (chat, *selection_updates(session_of(conversation)))
+
+
+def saved_chat(conversation: Conversation) -> tuple[list[Any], list[str | None]]:
+    """A saved conversation's chat messages, and its thumbs: the feedback its owner saved on
+    each answer (by thumb or form)."""
+    messages: list[Any] = []
+    thumbs: list[str | None] = []
     for turn in conversation.turns:
         messages.append({"role": "user", "content": shown(turn.question)})
         messages.append({"role": "assistant", "content": _saved_reply(turn)})
-    return (messages, *selection_updates(session_of(conversation)))
+        own = [f.rating for f in turn.feedback if f.user == conversation.user]
+        thumbs.append({"up": "Like", "down": "Dislike"}.get(own[-1]) if own else None)
+    return messages, thumbs
 
 
 def session_of(conversation: Conversation) -> Session:
