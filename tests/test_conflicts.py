@@ -45,6 +45,14 @@ def test_vendor_documentation_is_listed_first(engine: Engine) -> None:
     assert conflict.topic == "multimodal or text-only", "a topic people can read, no key"
 
 
+def test_a_side_is_led_by_a_sentence_on_the_very_version_asked(engine: Engine) -> None:
+    """A newer row about "Medium 3.1" once led the answer to a question about "Medium 3"."""
+    answer = engine.ask("Are the weights of Mistral Medium 3 open?")
+    (conflict,) = answer.conflicts
+    first = next(c for c in answer.citations if c.n == conflict.claims[0].n)
+    assert "Mistral Medium 3 " in first.quote and "3.1" not in first.quote
+
+
 def test_a_question_on_one_topic_shows_no_other_conflict(engine: Engine) -> None:
     answer = engine.ask("Which clouds offer Mistral Medium 3.1?")
     assert answer.conflicts == ()

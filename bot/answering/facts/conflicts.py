@@ -127,8 +127,9 @@ def find_conflicts(
     found: list[FoundConflict] = []
     seen: set[frozenset[str]] = set()
     topics = sorted(dict.fromkeys(c.topic for c in claims), key=lambda t: _ORDER.index(t.kind))
+    exact = {id(c) for c in about if _names_exactly(c, asked, known)}
     for topic in topics:
-        sides = _sides([claim for claim in claims if claim.topic == topic])
+        sides = _sides([claim for claim in claims if claim.topic == topic], exact)
         ids = frozenset(c.sentence.text for side in sides for c in side.candidates)
         if len(sides) >= 2 and ids not in seen and _across_sources(topic, sides):
             seen.add(ids)
@@ -409,11 +410,14 @@ def _restriction_claims(words: dict[str, str], candidate: Candidate) -> Iterator
                 yield _Claim(topic, "more", joined.group(), candidate)
 
 
-def _sides(claims: list[_Claim]) -> tuple[Side, ...]:
+def _sides(claims: list[_Claim], exact: set[int]) -> tuple[Side, ...]:
     """The claims grouped by value (dates agreeing as far as both go are one), most reliable
-    side first."""
+    side first; a sentence naming the very version asked (`exact`, ids of candidates) comes
+    before one about another version of its line ("3.1" when "3" is asked)."""
     groups: list[list[_Claim]] = []
-    for claim in sorted(claims, key=lambda c: reliability(c.candidate)):
+    for claim in sorted(
+        claims, key=lambda c: (id(c.candidate) not in exact, reliability(c.candidate))
+    ):
         group = next((g for g in groups if _same(g[0].value, claim.value)), None)
         if group is None:
             groups.append([claim])
@@ -443,6 +447,13 @@ def _about(candidate: Candidate, asked: frozenset[Model], known: Families) -> bo
     in_context = models_named(candidate.context, known)
     named = _resolved(models_named(candidate.sentence.text, known), in_context) or in_context
     return any(compatible(a, n) for a in asked for n in named)
+
+
+def _names_exactly(candidate: Candidate, asked: frozenset[Model], known: Families) -> bool:
+    """The sentence (or, naming none, its page) names a model asked, version for version."""
+    in_context = models_named(candidate.context, known)
+    named = _resolved(models_named(candidate.sentence.text, known), in_context) or in_context
+    return bool(asked & named)
 
 
 def _resolved(named: frozenset[Model], context: frozenset[Model]) -> frozenset[Model]:
