@@ -18,7 +18,7 @@ characters stay as written in the citation (its sources block, the sources panel
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.answering.answers import Answer
@@ -131,34 +131,35 @@ def _spans(body: str, quotes: list[str]) -> tuple[Span, ...]:
 
 def _quoted(quote: str) -> list[Span]:
     """A quote as QUOTE spans, its own "**bold**" runs marked strong."""
-    spans: list[Span] = []
-    at = 0
-    for match in _STRONG.finditer(quote):
-        if match.start() > at:
-            spans.append(Span(quote[at : match.start()], QUOTE))
-        spans.append(Span(match.group(1), QUOTE, strong=True))
-        at = match.end()
-    if at < len(quote):
-        spans.append(Span(quote[at:], QUOTE))
-    return spans
+    return _split(quote, _STRONG, QUOTE, lambda found: Span(found.group(1), QUOTE, strong=True))
 
 
 def _own(text: str) -> list[Span]:
     """The answerer's own words: bold runs, `code` (model ids), markers, the rest plain."""
+    return _split(text, _INLINE, TEXT, _own_span)
+
+
+def _own_span(found: re.Match[str]) -> Span:
+    if found.group("bold") is not None:
+        return Span(found.group("bold"), BOLD)
+    if found.group("code") is not None:
+        return Span(found.group("code"), CODE)
+    return Span(found.group("n"), MARKER)
+
+
+def _split(
+    text: str, pattern: re.Pattern[str], style: str, span: Callable[[re.Match[str]], Span]
+) -> list[Span]:
+    """`text` as the spans `span` makes of `pattern`'s matches, with `style` spans between."""
     spans: list[Span] = []
     at = 0
-    for match in _INLINE.finditer(text):
-        if match.start() > at:
-            spans.append(Span(text[at : match.start()], TEXT))
-        if match.group("bold") is not None:
-            spans.append(Span(match.group("bold"), BOLD))
-        elif match.group("code") is not None:
-            spans.append(Span(match.group("code"), CODE))
-        else:
-            spans.append(Span(match.group("n"), MARKER))
-        at = match.end()
+    for found in pattern.finditer(text):
+        if found.start() > at:
+            spans.append(Span(text[at : found.start()], style))
+        spans.append(span(found))
+        at = found.end()
     if at < len(text):
-        spans.append(Span(text[at:], TEXT))
+        spans.append(Span(text[at:], style))
     return spans
 
 
