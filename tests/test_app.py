@@ -212,7 +212,8 @@ def test_with_login_the_pages_own_events_refuse_another_persons_conversation(
     alices = workspace.ask(User("alice", "user"), PRICE).conversation_id
     opened = ui_event(url, ("bob", "bob-pw"), "pb-open", [alices])  # the chat's Open button
     assert opened["success"] is False and PRICE not in json.dumps(opened)
-    found = ui_event(url, ("bob", "bob-pw"), "pb-r-search", ["", "alice", "", ""])  # Review
+    searched = ["", "alice", "", "", None]  # words, user, from, to, the conversation open
+    found = ui_event(url, ("bob", "bob-pw"), "pb-r-search", searched)  # Review
     assert alices not in json.dumps(found) and PRICE not in json.dumps(found)
-    own = ui_event(url, ("alice", "alice-pw"), "pb-r-search", ["", "alice", "", ""])
+    own = ui_event(url, ("alice", "alice-pw"), "pb-r-search", searched)
     assert alices in json.dumps(own)  # the same search finds it for its owner

@@ -79,3 +79,24 @@ def test_a_thumb_rates_the_answer_it_is_under_after_a_failed_question(tmp_path: 
     handlers["liked"](session, up, REQUEST)
     reopened = workspace.conversation(LOCAL, session.conversation_id)
     assert saved_chat(reopened)[1] == ["Like", None, None]  # the thumbs a reload shows
+
+
+def test_a_page_that_outlived_the_server_continues_its_conversation(tmp_path: Path) -> None:
+    """After a restart the server has no session for an open page: the conversation the
+    browser remembers is continued, not forked into a new one."""
+    engine = engine_over(tmp_path, {"prices.md": PRICES})
+    workspace = Workspace(engine, TranscriptStore(tmp_path / "t.sqlite"))
+    handlers = {f.name: f.fn for f in build_app(workspace).fns.values()}
+    out, _ = _last(handlers["respond"]("What does Orca Pro cost?", [], Session(), "", REQUEST))
+    assert out is not None
+    history, remembered = out[1], out[6]
+    # The restarted server: an empty session, the page's chat and the browser's memory.
+    follow_up = handlers["respond"]("Is it self-hosted?", history, Session(), remembered, REQUEST)
+    out, _ = _last(follow_up)
+    assert out is not None and out[6] == remembered
+    (only,) = workspace.transcripts.conversations()
+    assert [t.question for t in workspace.conversation(LOCAL, only.id).turns] == [
+        "What does Orca Pro cost?",
+        "Is it self-hosted?",
+    ]
+    assert out[2].selected == 1  # answer 2 of the page's chat

@@ -105,12 +105,20 @@ AWAY_JS = """
     + "once it is back (this note goes by itself).";
   document.body.appendChild(note);
   const start = window.location.pathname;
+  let checking = false;
   setInterval(async () => {
+    if (checking) return;  // one check at a time; a check that hangs is cut short
+    checking = true;
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), AWAY_CHECK_MS - 1000);
     try {
-      await fetch(start, { method: "HEAD", cache: "no-store" });
+      await fetch(start, { method: "HEAD", cache: "no-store", signal: stop.signal });
       note.hidden = true;
     } catch (error) {
       note.hidden = false;
+    } finally {
+      clearTimeout(timer);
+      checking = false;
     }
   }, AWAY_CHECK_MS);
 }
