@@ -228,12 +228,13 @@ def plain_text(answer_lines: list[Line], opinions: frozenset[int] = frozenset())
     """The lines as plain text (a spreadsheet cell): "•" bullets, no markup characters."""
     out = []
     for line in answer_lines:
-        text = "".join(_plain(span, opinions) for span in line.spans)
+        text = "".join(span_text(span, opinions) for span in line.spans)
         out.append("  " * line.depth + "• " + text if line.bullet else text)
     return "\n".join(out).strip("\n")
 
 
-def _plain(span: Span, opinions: frozenset[int]) -> str:
+def span_text(span: Span, opinions: frozenset[int] = frozenset()) -> str:
+    """A span as plain text: a marker as "[n]", "(opinion)" after an opinion's."""
     if span.style != MARKER:
         return span.text
     return f"[{span.text}]" + (" (opinion)" if int(span.text) in opinions else "")
@@ -263,4 +264,5 @@ __all__ = [
     "markdown",
     "opinions_of",
     "plain_text",
+    "span_text",
 ]

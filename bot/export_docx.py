@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.answer_layout import BOLD, CODE, MARKER, answer_lines, opinions_of
+from bot.answer_layout import BOLD, CODE, answer_lines, opinions_of, span_text
 from bot.answering.answers import Answer, Citation
 from bot.transcript_types import Conversation, Feedback, Review, RunInfo, Turn, now
 
@@ -179,10 +179,7 @@ def _answer_text(document: Document, answer: Answer) -> None:
             style = "List Bullet" if line.depth == 0 else f"List Bullet {min(line.depth + 1, 3)}"
         paragraph = document.add_paragraph(style=style)
         for span in line.spans:
-            text = span.text
-            if span.style == MARKER:
-                text = f"[{text}]" + (" (opinion)" if int(text) in opinions else "")
-            run = paragraph.add_run(xml_text(text))
+            run = paragraph.add_run(xml_text(span_text(span, opinions)))
             run.bold = span.style == BOLD or span.strong
             if span.style == CODE:
                 run.font.name = "Courier New"

@@ -50,8 +50,8 @@ def build_app(workspace: Workspace, directory: Directory | None = None) -> gr.Bl
         app.load(badges, None, badge, api_visibility="private")
         app.load(listing, None, shown, api_visibility="private")
         app.load(waiting, None, unfinished, api_visibility="private")
-        # The review list is there when the tab opens, as it is now: no Search needed.
-        app.load(search, searched, found, api_visibility="private")
+        # The review list is read when the tab opens, as it is then: no Search needed (and no
+        # query on every page load for a tab most people never open).
         review.select(search, searched, found, api_visibility="private")
     return app
 

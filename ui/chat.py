@@ -50,10 +50,6 @@ class Session:
     answers: tuple[Answer | None, ...] = ()
     selected: int = -1  # which answer the chips, sources panel and feedback are about
 
-    def __hash__(self) -> int:
-        """What Gradio compares to tell the session changed (answers hold dicts: unhashable)."""
-        return hash((self.conversation_id, self.turn_ids, self.selected))
-
     @property
     def answer(self) -> Answer | None:
         return self.answers[self.selected] if 0 <= self.selected < len(self.answers) else None

@@ -18,7 +18,7 @@ HEADERS = ["Conversation", "Question(s)", "User", "Started", "Last activity", "A
 
 
 def build_review_tab(context: Context) -> tuple[Any, list[Any], list[Any]]:
-    """The tab; returns the search, its inputs and outputs, run when the page opens (the list
+    """The tab; returns the search, its inputs and outputs, run when the tab opens (the list
     is there without pressing Search)."""
     workspace = context.workspace
     with gr.Row():

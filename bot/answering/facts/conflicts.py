@@ -444,16 +444,18 @@ def _about(candidate: Candidate, asked: frozenset[Model], known: Families) -> bo
     """The sentence is about the asked model (or the question names none)."""
     if not asked:
         return True
-    in_context = models_named(candidate.context, known)
-    named = _resolved(models_named(candidate.sentence.text, known), in_context) or in_context
-    return any(compatible(a, n) for a in asked for n in named)
+    return any(compatible(a, n) for a in asked for n in _named(candidate, known))
 
 
 def _names_exactly(candidate: Candidate, asked: frozenset[Model], known: Families) -> bool:
     """The sentence (or, naming none, its page) names a model asked, version for version."""
+    return bool(asked & _named(candidate, known))
+
+
+def _named(candidate: Candidate, known: Families) -> frozenset[Model]:
+    """The models the sentence names (versions taken from its page), else its page's."""
     in_context = models_named(candidate.context, known)
-    named = _resolved(models_named(candidate.sentence.text, known), in_context) or in_context
-    return bool(asked & named)
+    return _resolved(models_named(candidate.sentence.text, known), in_context) or in_context
 
 
 def _resolved(named: frozenset[Model], context: frozenset[Model]) -> frozenset[Model]:
