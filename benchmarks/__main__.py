@@ -206,7 +206,7 @@ def compare(data_dir: Path, tutorial_dir: Path) -> tuple[int, list[dict[str, Any
     from benchmarks import pipelines
     from benchmarks.growth import GOLDEN
     from bot.answering.engine import Engine
-    from bot.evaluation import load_cases
+    from bot.evaluation.golden import load_cases
 
     engine = Engine.open(Settings(data_dir=data_dir, backend="extractive", today=TODAY))
     cases = load_cases(GOLDEN)

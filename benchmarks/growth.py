@@ -20,7 +20,7 @@ from pathlib import Path
 from benchmarks.measure import folder_mb, peak_rss_mb, summary_ms
 from benchmarks.synthetic import BankEmbedder, bank
 from bot.answering.engine import Engine, open_store, refresh_index
-from bot.evaluation import evaluate, load_cases
+from bot.evaluation.golden import evaluate, load_cases
 from bot.settings import PROJECT_ROOT, Settings
 from index.embeddings import load_embedder
 

@@ -25,7 +25,7 @@ from benchmarks.measure import summary_ms
 from bot.answering.answers import Answer
 from bot.answering.engine import Engine
 from bot.answering.retrieval import Passage, Retrieval
-from bot.evaluation import Case, evaluate
+from bot.evaluation.golden import Case, evaluate
 from index.chunking import Chunk
 
 Retrieve = Callable[[str, tuple[str, ...]], Retrieval]

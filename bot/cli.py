@@ -297,7 +297,7 @@ def evaluate(
         if questions is not None:
             _evaluate_set(settings, questions, corpus, out)
             return
-        from bot import evaluation
+        from bot.evaluation import golden as evaluation
         from bot.settings import PROJECT_ROOT
 
         cases = evaluation.load_cases(golden or PROJECT_ROOT / "tests" / "eval" / "golden.toml")
@@ -319,7 +319,7 @@ def evaluate(
 def _evaluate_set(
     settings: Settings, questions: Path, corpus: Path | None, out: Path | None
 ) -> None:
-    from bot import question_sets
+    from bot.evaluation import question_sets
 
     try:
         items = question_sets.load_items(questions)
@@ -371,12 +371,15 @@ def questionnaire(
     settings = _settings()
     setup_logging(settings.data_dir, verbose)
     with _people_errors():
-        from bot import questionnaire_journal, questionnaire_output, questionnaires
+        from bot.questionnaires import answering, reader
+        from bot.questionnaires import journal as questionnaire_journal
+        from bot.questionnaires import writer as questionnaire_output
+        from bot.questionnaires.types import QuestionnaireError
 
         try:  # the file is checked before the index is opened
             questionnaire_output.check_output(source, out)
-            sheet = questionnaires.read_questionnaire(source, settings.max_upload_mb * 2**20)
-        except questionnaires.QuestionnaireError as exc:
+            sheet = reader.read_questionnaire(source, settings.max_upload_mb * 2**20)
+        except QuestionnaireError as exc:
             logger.info("questionnaire rejected: %s", exc)
             typer.echo(f"procurebot: error: {exc}", err=True)
             raise typer.Exit(2) from exc
@@ -388,7 +391,7 @@ def questionnaire(
                 typer.echo(journal.resumed_line())
             engine = _open_engine(settings)
             try:
-                answered = questionnaires.answer_questionnaire(
+                answered = answering.answer_questionnaire(
                     sheet, engine.ask, _progress("Answering", unit="question"), journal
                 )
             except KeyboardInterrupt:
@@ -397,7 +400,7 @@ def questionnaire(
             title = f"Answers to {source.name}"
             report = questionnaire_output.write_answers(sheet, answered, out, title)
             journal.finish()
-    typer.echo(f"{questionnaires.summary_line(answered)} Written: {out}, {report}")
+    typer.echo(f"{answering.summary_line(answered)} Written: {out}, {report}")
 
 
 @app.command()
@@ -411,7 +414,7 @@ def conversations(
     settings = _settings()
     setup_logging(settings.data_dir)
     with _people_errors():
-        from bot.transcripts import TranscriptStore
+        from bot.transcripts.store import TranscriptStore
 
         found = TranscriptStore(settings.transcripts_database_url).conversations(user, search)
     for c in found:
@@ -434,8 +437,8 @@ def export(
     settings = _settings()
     setup_logging(settings.data_dir)
     with _people_errors():
-        from bot.exports import export as export_conversation
-        from bot.transcripts import TranscriptStore
+        from bot.transcripts.exports import export as export_conversation
+        from bot.transcripts.store import TranscriptStore
 
         store = TranscriptStore(settings.transcripts_database_url)
         conversation = store.conversation(conversation_id)
@@ -446,7 +449,7 @@ def export(
 @app.command(name="transcript-schema")
 def transcript_schema() -> None:
     """Print the JSON Schema of `export --format json` (every field described)."""
-    from bot.exports import json_schema
+    from bot.transcripts.exports import json_schema
 
     typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
@@ -457,7 +460,7 @@ def user(
     role: Annotated[str, typer.Option(help="user, reviewer or admin.")] = "user",
 ) -> None:
     """Print a users-file entry for NAME with a hashed password (asked for, never echoed)."""
-    from bot.access import ROLES, hash_password
+    from bot.workspace.access import ROLES, hash_password
 
     if (
         role not in ROLES
@@ -488,8 +491,8 @@ def serve(
     settings = _settings(**overrides)
     setup_logging(settings.data_dir, verbose)
     with _people_errors():
-        from bot.access import Directory
-        from bot.workspace import Workspace
+        from bot.workspace.access import Directory
+        from bot.workspace.service import Workspace
         from index.location import ChromaServer
 
         directory = Directory.load(settings.users_file) if settings.users_file else None

@@ -191,7 +191,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 def users_file(path: Path, users: int, password: str) -> Path:
     """A users file with user01…userNN, all with `password` (role user)."""
-    from bot.access import hash_password
+    from bot.workspace.access import hash_password
 
     hashed = hash_password(password)
     entries = [

@@ -18,7 +18,7 @@ import httpx
 if TYPE_CHECKING:
     from gradio_client import Client
 
-    from bot.workspace import Workspace
+    from bot.workspace.service import Workspace
 
 
 def free_port() -> int:

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.access import LOCAL, AccessError, Directory, NotAllowed, check_password, hash_password
+from bot.workspace.access import (
+    LOCAL,
+    AccessError,
+    Directory,
+    NotAllowed,
+    check_password,
+    hash_password,
+)
 
 
 def test_a_password_checks_against_its_hash_only() -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import docx
 from markdown_it import MarkdownIt
 
-from bot.answer_layout import (
+from bot.answering.answers import Answer, Citation
+from bot.answering.layout import (
     BOLD,
     MARKER,
     QUOTE,
@@ -19,8 +20,7 @@ from bot.answer_layout import (
     lines,
     markdown,
 )
-from bot.answering.answers import Answer, Citation
-from bot.export_docx import _answer_text
+from bot.transcripts.docx import _answer_text
 from ui.render import answer_markdown, model_line
 
 PRICE = "**Output:** $2 per million tokens"

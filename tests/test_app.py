@@ -14,12 +14,12 @@ import pytest
 from docx import Document as Docx
 from gradio_client import Client
 
-from bot.access import User, hash_password
 from bot.answering.engine import Engine
 from bot.errors import ServerError
-from bot.exports import escape as escape_markdown
-from bot.transcripts import TranscriptStore
-from bot.workspace import Workspace
+from bot.transcripts.exports import escape as escape_markdown
+from bot.transcripts.store import TranscriptStore
+from bot.workspace.access import User, hash_password
+from bot.workspace.service import Workspace
 from tests.servers import app_client, free_port
 from ui.app import launch
 
@@ -136,7 +136,7 @@ def test_a_port_in_use_is_a_clear_error(workspace: Workspace) -> None:
 def login_url(
     engine: Engine, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Workspace]]:
-    from bot.access import Directory
+    from bot.workspace.access import Directory
 
     folder = tmp_path_factory.mktemp("login")
     users = folder / "users.toml"

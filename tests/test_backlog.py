@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-import bot.backlog
-from bot.access import User
+import bot.transcripts.backlog
 from bot.answering.engine import Engine
-from bot.transcripts import TranscriptError, TranscriptStore
-from bot.workspace import Workspace
+from bot.transcripts.store import TranscriptError, TranscriptStore
+from bot.workspace.access import User
+from bot.workspace.service import Workspace
 from tests.reliability import Recorder, snapshot
 
 pytestmark = pytest.mark.reliability
@@ -45,7 +45,7 @@ class FillingStore(TranscriptStore):
 
 @pytest.fixture
 def workspace(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    monkeypatch.setattr(bot.backlog, "RETRY_SECONDS", 0.0)  # retry on every write
+    monkeypatch.setattr(bot.transcripts.backlog, "RETRY_SECONDS", 0.0)  # retry on every write
     store = FillingStore(tmp_path / "transcripts.sqlite", busy_timeout=0.2)
     return Workspace(engine, store)
 

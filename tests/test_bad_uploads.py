@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
-from bot.access import LOCAL
 from bot.settings import Settings
-from bot.workspace import Workspace
+from bot.workspace.access import LOCAL
+from bot.workspace.service import Workspace
 from tests.reliability import Recorder, snapshot
 from tests.test_fuzz_loaders import OFFER, text_pdf, word_file
 from tests.test_loaders import _spreadsheet_like

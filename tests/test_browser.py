@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from bot.answering.engine import Engine
-from bot.transcripts import TranscriptStore
-from bot.workspace import Workspace
+from bot.transcripts.store import TranscriptStore
+from bot.workspace.service import Workspace
 from tests.servers import free_port
 from ui.app import launch
 

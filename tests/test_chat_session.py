@@ -10,10 +10,10 @@ from typing import Any
 
 import gradio as gr
 
-from bot.access import LOCAL
 from bot.errors import ProcurebotError
-from bot.transcripts import TranscriptStore
-from bot.workspace import Workspace
+from bot.transcripts.store import TranscriptStore
+from bot.workspace.access import LOCAL
+from bot.workspace.service import Workspace
 from tests.conftest import engine_over
 from ui.app import build_app
 from ui.chat import Session, saved_chat

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.access import LOCAL
 from bot.answering.engine import Engine
 from bot.settings import PROJECT_ROOT
+from bot.workspace.access import LOCAL
 from tests.conftest import run_cli
 
 PRICE = "What does Mistral Medium 3 cost per million output tokens?"
@@ -169,8 +169,8 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 def test_saved_conversations_are_listed_and_exported_from_the_command_line(
     engine: Engine, tmp_path: Path
 ) -> None:
-    from bot.transcripts import TranscriptStore
-    from bot.workspace import Workspace
+    from bot.transcripts.store import TranscriptStore
+    from bot.workspace.service import Workspace
 
     workspace = Workspace(engine, TranscriptStore(tmp_path / "transcripts.sqlite"))
     exchange = workspace.ask(LOCAL, "What does Mistral Medium 3 cost per million output tokens?")
@@ -198,7 +198,7 @@ def test_saved_conversations_are_listed_and_exported_from_the_command_line(
 
 
 def test_a_users_file_entry_is_made_with_a_hashed_password(tmp_path: Path) -> None:
-    from bot.access import Directory
+    from bot.workspace.access import Directory
 
     made = run_cli(
         "user", "rita", "--role", "reviewer", data_dir=tmp_path, stdin=b"s3cret-pw\ns3cret-pw\n"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import evaluation
 from bot.answering.engine import Engine
+from bot.evaluation import golden as evaluation
 from bot.settings import PROJECT_ROOT
 
 GOLDEN = PROJECT_ROOT / "tests" / "eval" / "golden.toml"

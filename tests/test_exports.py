@@ -21,8 +21,9 @@ from markdown_it import MarkdownIt
 from bot.answering.answers import Answer
 from bot.answering.engine import Engine
 from bot.errors import ProcurebotError
-from bot.export_docx import write_docx
-from bot.exports import (
+from bot.settings import PROJECT_ROOT
+from bot.transcripts.docx import write_docx
+from bot.transcripts.exports import (
     FORMATS,
     ExportError,
     TranscriptExport,
@@ -31,9 +32,8 @@ from bot.exports import (
     to_json,
     to_markdown,
 )
-from bot.settings import PROJECT_ROOT
-from bot.transcript_types import Conversation, RunInfo
-from bot.transcripts import TranscriptStore
+from bot.transcripts.store import TranscriptStore
+from bot.transcripts.types import Conversation, RunInfo
 from index.loaders import load_text
 
 PRICE = "What does Mistral Medium 3 cost per million output tokens?"

@@ -71,8 +71,8 @@ def test_a_running_engine_takes_in_another_process_s_re_index(tmp_path: Path) ->
 
 
 def test_the_chat_badge_counts_what_the_documents_tab_lists(tmp_path: Path) -> None:
-    from bot.access import LOCAL
-    from bot.workspace import Workspace
+    from bot.workspace.access import LOCAL
+    from bot.workspace.service import Workspace
     from ui.chat import _badges
     from ui.people import Context
 

@@ -14,11 +14,11 @@ import pytest
 from gradio_client import Client
 from markdown_it import MarkdownIt
 
-from bot.access import LOCAL
 from bot.errors import QuestionError
 from bot.settings import Settings
-from bot.transcripts import TranscriptStore
-from bot.workspace import Workspace
+from bot.transcripts.store import TranscriptStore
+from bot.workspace.access import LOCAL
+from bot.workspace.service import Workspace
 from tests.conftest import hostile_corpus
 from tests.reliability import Recorder, snapshot
 from tests.servers import app_client

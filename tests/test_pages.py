@@ -10,12 +10,12 @@ import pytest
 
 from bot.answering.answers import Answer, answer_from_json, render_sources
 from bot.answering.engine import Engine
-from bot.exports import export, to_markdown
-from bot.questionnaire_output import citation_line
+from bot.questionnaires.writer import citation_line
 from bot.settings import Settings
-from bot.sources import SourceView
-from bot.transcript_types import RunInfo
-from bot.transcripts import TranscriptStore
+from bot.transcripts.exports import export, to_markdown
+from bot.transcripts.store import TranscriptStore
+from bot.transcripts.types import RunInfo
+from bot.workspace.sources import SourceView
 from index.loaders import load_text
 from tests.conftest import text_pdf
 from ui.render import source_panel

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import question_sets
 from bot.answering.answers import Answer, Citation
 from bot.answering.engine import Engine
+from bot.evaluation import question_sets
 from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import run_cli
 

@@ -16,16 +16,12 @@ import pytest
 
 from bot.answering.answers import Answer
 from bot.answering.engine import Engine
-from bot.questionnaire_journal import Journal, beside, in_data_folder, row_ranges, unfinished
-from bot.questionnaires import (
-    AnsweredRow,
-    Questionnaire,
-    QuestionnaireOutputError,
-    answer_questionnaire,
-    read_questionnaire,
-)
-from bot.transcripts import TranscriptStore
-from bot.workspace import Workspace
+from bot.questionnaires.answering import answer_questionnaire
+from bot.questionnaires.journal import Journal, beside, in_data_folder, row_ranges, unfinished
+from bot.questionnaires.reader import read_questionnaire
+from bot.questionnaires.types import AnsweredRow, Questionnaire, QuestionnaireOutputError
+from bot.transcripts.store import TranscriptStore
+from bot.workspace.service import Workspace
 from tests.reliability import Recorder
 from tests.test_questionnaires import QUESTIONS, _csv
 

@@ -14,8 +14,10 @@ import pytest
 from docx import Document as Docx
 
 from bot.answering.engine import Engine
-from bot.exports import escape as shown
-from bot.questionnaire_output import (
+from bot.questionnaires.answering import answer_questionnaire
+from bot.questionnaires.reader import MAX_BYTES, MAX_ROWS, read_questionnaire
+from bot.questionnaires.types import QuestionnaireError
+from bot.questionnaires.writer import (
     FORMULA_STARTS,
     OUTPUT_COLUMNS,
     SKIPPED,
@@ -23,14 +25,8 @@ from bot.questionnaire_output import (
     write_report,
     write_xlsx,
 )
-from bot.questionnaires import (
-    MAX_BYTES,
-    MAX_ROWS,
-    QuestionnaireError,
-    answer_questionnaire,
-    read_questionnaire,
-)
 from bot.settings import PROJECT_ROOT
+from bot.transcripts.exports import escape as shown
 from index.loaders import load_text
 from tests.reliability import Recorder
 

@@ -22,8 +22,8 @@ import pytest
 
 from bot.answering.engine import Engine
 from bot.settings import Settings
-from bot.transcript_types import RunInfo
-from bot.transcripts import TranscriptStore
+from bot.transcripts.store import TranscriptStore
+from bot.transcripts.types import RunInfo
 from index.chunking import chunk_document, document_key
 from index.documents import scan_corpus
 from index.errors import StoreDamaged, StoreLocked

@@ -13,15 +13,15 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy import Engine as SqlEngine
 
-from bot.access import LOCAL
 from bot.answering.answers import Answer, Citation, Claim, Conflict
 from bot.answering.engine import Engine
-from bot.database import database_url, open_engine
-from bot.migrations import MIGRATIONS, migrate
 from bot.settings import Settings
-from bot.transcript_types import RunInfo
-from bot.transcripts import TranscriptError, TranscriptNotFound, TranscriptStore
-from bot.workspace import Workspace
+from bot.transcripts.database import database_url, open_engine
+from bot.transcripts.migrations import MIGRATIONS, migrate
+from bot.transcripts.store import TranscriptError, TranscriptNotFound, TranscriptStore
+from bot.transcripts.types import RunInfo
+from bot.workspace.access import LOCAL
+from bot.workspace.service import Workspace
 from tests.conftest import CORPUS, run_cli
 from tests.servers import free_port
 

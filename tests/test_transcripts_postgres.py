@@ -11,12 +11,12 @@ import threading
 import pytest
 from sqlalchemy import Connection, inspect, text
 
-from bot.access import User
 from bot.answering.engine import Engine
-from bot.database import database_url, open_engine
-from bot.migrations import MIGRATIONS, migrate
-from bot.transcripts import TranscriptError, TranscriptStore
-from bot.workspace import Workspace
+from bot.transcripts.database import database_url, open_engine
+from bot.transcripts.migrations import MIGRATIONS, migrate
+from bot.transcripts.store import TranscriptError, TranscriptStore
+from bot.workspace.access import User
+from bot.workspace.service import Workspace
 from tests.conftest import Server
 from tests.test_transcripts import ANSWER, RUN
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.uploads import UploadResult, add_uploads, remove_upload, safe_name
+from bot.workspace.uploads import UploadResult, add_uploads, remove_upload, safe_name
 from index.errors import DocumentError
 
 

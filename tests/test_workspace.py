@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.access import LOCAL, NotAllowed, User
 from bot.answering.engine import Engine
-from bot.document_details import DocumentDetails
 from bot.errors import CatalogError, QuestionError
 from bot.settings import PROJECT_ROOT, Settings
-from bot.transcripts import TranscriptNotFound, TranscriptStore
-from bot.workspace import Workspace
+from bot.transcripts.store import TranscriptNotFound, TranscriptStore
+from bot.workspace.access import LOCAL, NotAllowed, User
+from bot.workspace.documents import DocumentDetails
+from bot.workspace.service import Workspace
 from index.documents import read_catalog
 from index.errors import DocumentError
 from index.loaders import load_text
@@ -121,7 +121,7 @@ def test_a_reviewers_mistake_is_one_line_without_a_traceback(
 ) -> None:
     import gradio as gr
 
-    from bot.transcripts import InvalidVerdict
+    from bot.transcripts.store import InvalidVerdict
     from ui.people import shown_errors
 
     exchange = workspace.ask(ALICE, "Are the weights of Mistral Medium 3 open?")

@@ -1,4 +1,4 @@
-"""Stage 3: the Gradio web app. It calls `bot.workspace` and holds no answering logic.
+"""Stage 3: the Gradio web app. It calls `bot.workspace.service` and holds no answering logic.
 
 Gradio's usage analytics are turned off here, before any module of this package imports it.
 """

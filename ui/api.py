@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from bot.exports import FORMATS
+from bot.transcripts.exports import FORMATS
 from ui.people import Context, scratch_folder, shown_errors
 from ui.render import answer_markdown
 

@@ -1,6 +1,6 @@
 """The web app (Gradio): Chat, Review, Questionnaires and Documents tabs, and the named API.
 
-Every tab calls `bot.workspace.Workspace`; nothing here answers, saves or decides access.
+Every tab calls `bot.workspace.service.Workspace`; nothing here answers, saves or decides access.
 The named endpoints are described in `ui.api`.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 
 import gradio as gr
 
-from bot.access import Directory
 from bot.errors import ServerError
-from bot.workspace import Workspace
+from bot.workspace.access import Directory
+from bot.workspace.service import Workspace
 from ui.api import add_api
 from ui.chat import build_chat_tab
 from ui.documents import build_documents_tab

@@ -14,11 +14,11 @@ from typing import Any
 
 import gradio as gr
 
-from bot.access import AccessError
 from bot.answering.answers import Answer
-from bot.transcript_types import Conversation, Turn
-from bot.transcripts import REASONS, TranscriptNotFound
-from bot.workspace import Exchange, Workspace
+from bot.transcripts.store import REASONS, TranscriptNotFound
+from bot.transcripts.types import Conversation, Turn
+from bot.workspace.access import AccessError
+from bot.workspace.service import Exchange, Workspace
 from ui.people import Context, scratch_folder, shown_errors
 from ui.render import (
     EMPTY_PANEL,

@@ -7,12 +7,15 @@ from typing import Any
 
 import gradio as gr
 
-from bot.document_details import KINDS, DocumentDetails
-from bot.uploads import UploadResult
-from index.entries import StoredDocument
-from index.indexing import IndexReport
-from index.loaders import SUPPORTED_SUFFIXES
-from index.location import ChromaServer
+from bot.workspace.documents import (
+    KINDS,
+    SUPPORTED_SUFFIXES,
+    DocumentDetails,
+    IndexReport,
+    StoredDocument,
+    shared_index,
+)
+from bot.workspace.uploads import UploadResult
 from ui.people import Context, shown_errors
 from ui.render import shown
 
@@ -80,9 +83,9 @@ def build_documents_tab(context: Context) -> Any:
             f" **{shown(source)} cannot be read:** {shown(reason)}."
             for source, reason in unreadable
         )
-        location = engine.store.location
-        if isinstance(location, ChromaServer):  # shared with other copies of the app
-            state += f" The index is {location.where}."
+        where = shared_index(engine.store.location)
+        if where:  # shared with other copies of the app
+            state += f" The index is {where}."
         prefix = f"{engine.settings.uploads_dir.name}/"
         uploaded = [d.source for d in documents if d.source.startswith(prefix)]
         every = [d.source for d in documents]
@@ -225,7 +228,7 @@ def _dated(date: str | None, basis: str) -> str:
 
 
 class _DetailsEditor:
-    """The fields an admin corrects a document's details with (`bot.document_details`)."""
+    """The fields an admin corrects a document's details with (`bot.workspace.documents`)."""
 
     def __init__(self) -> None:
         self.which = gr.Dropdown(choices=[], label="Document", elem_id="pb-d-which")

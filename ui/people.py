@@ -12,12 +12,11 @@ from typing import Any
 
 import gradio as gr
 
-from bot.access import LOCAL, AccessError, Directory, NotAllowed, User
-from bot.errors import ProcurebotError, QuestionError
-from bot.questionnaires import QuestionnaireError
-from bot.transcripts import InvalidVerdict, TranscriptNotFound
-from bot.workspace import Workspace
-from index.errors import DocumentError
+from bot.errors import DocumentError, ProcurebotError, QuestionError
+from bot.questionnaires.types import QuestionnaireError
+from bot.transcripts.store import InvalidVerdict, TranscriptNotFound
+from bot.workspace.access import LOCAL, AccessError, Directory, NotAllowed, User
+from bot.workspace.service import Workspace
 
 logger = logging.getLogger(__name__)
 

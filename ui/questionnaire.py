@@ -1,6 +1,6 @@
 """The Questionnaires tab: a CSV or XLSX of questions in, the answered sheet and a report out.
 
-Each answered row is kept in the data folder as it is answered (bot.questionnaire_journal):
+Each answered row is kept in the data folder as it is answered (bot.questionnaires.journal):
 after a restart, uploading the same file again resumes it, and the tab lists what is unfinished.
 """
 
@@ -12,10 +12,12 @@ from typing import Any
 
 import gradio as gr
 
-from bot import questionnaire_journal, questionnaire_output, questionnaires
-from bot.access import AccessError
-from bot.answer_layout import as_plain_text
-from bot.questionnaires import AnsweredRow
+from bot.answering.layout import as_plain_text
+from bot.questionnaires import answering, reader
+from bot.questionnaires import journal as questionnaire_journal
+from bot.questionnaires import writer as questionnaire_output
+from bot.questionnaires.types import AnsweredRow, Questionnaire
+from bot.workspace.access import AccessError
 from ui.people import Context, scratch_folder, shown_errors
 
 PREVIEW_COLUMNS = ["Question", "Answer", "Grounded", "Citations"]
@@ -37,7 +39,7 @@ def build_questionnaire_tab(context: Context) -> tuple[Callable[..., str], Any]:
     with gr.Row():
         upload = gr.File(
             label="Questionnaire (.csv, .xlsx)",
-            file_types=list(questionnaires.SUFFIXES),
+            file_types=list(reader.SUFFIXES),
             elem_id="pb-q-upload",
         )
         run = gr.Button("Answer the questionnaire", variant="primary", elem_id="pb-q-run")
@@ -92,7 +94,7 @@ def _answer(context: Context) -> Callable[..., Result]:
         settings = engine.settings
         with shown_errors():
             user = context.user(request)
-            sheet = questionnaires.read_questionnaire(Path(path), settings.max_upload_mb * 2**20)
+            sheet = reader.read_questionnaire(Path(path), settings.max_upload_mb * 2**20)
             where = questionnaire_journal.in_data_folder(settings.data_dir, sheet.sha256)
             with questionnaire_journal.Journal.open(where, sheet, by=user.name) as journal:
                 notes = [*sheet.notices, journal.resumed_line()]
@@ -100,20 +102,16 @@ def _answer(context: Context) -> Callable[..., Result]:
                 def tick(done: int, total: int) -> None:
                     progress((done, total), desc="Answering", unit="questions")
 
-                answered = questionnaires.answer_questionnaire(sheet, engine.ask, tick, journal)
+                answered = answering.answer_questionnaire(sheet, engine.ask, tick, journal)
                 written = _write(sheet, answered, Path(path).stem or "questionnaire")
                 journal.finish()
-        summary = "\n\n".join(
-            [*(note for note in notes if note), questionnaires.summary_line(answered)]
-        )
+        summary = "\n\n".join([*(note for note in notes if note), answering.summary_line(answered)])
         return summary, written, _preview(answered), unfinished_line(context, request)
 
     return answer
 
 
-def _write(
-    sheet: questionnaires.Questionnaire, answered: list[AnsweredRow], stem: str
-) -> list[str]:
+def _write(sheet: Questionnaire, answered: list[AnsweredRow], stem: str) -> list[str]:
     out = scratch_folder("questionnaire")
     xlsx, csv, report = (out / f"{stem}-answered.{suffix}" for suffix in ("xlsx", "csv", "md"))
     questionnaire_output.write_xlsx(sheet, answered, xlsx)

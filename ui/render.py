@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import html
 
-from bot.answer_layout import as_markdown
 from bot.answering.answers import Answer, Citation
-from bot.exports import escape as shown
-from bot.sources import SourceView
+from bot.answering.layout import as_markdown
+from bot.transcripts.exports import escape as shown
+from bot.workspace.sources import SourceView
 
 
 def escape(text: str) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 import gradio as gr
 
-from bot.transcript_types import Conversation
-from bot.transcripts import REVIEW_STATUSES
+from bot.transcripts.store import REVIEW_STATUSES
+from bot.transcripts.types import Conversation
 from ui.chat import FORMATS
 from ui.people import ERROR_SECONDS, Context, scratch_folder, shown_errors
 from ui.render import answer_markdown, shown

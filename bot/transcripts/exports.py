@@ -8,7 +8,7 @@ and parameters, the corpus fingerprint, timestamps, feedback and the review stat
   the schema documentation (`json_schema()`).
 - Markdown is for reading: text that came from people or documents is content, not markup, so
   it is escaped (HTML entities, Markdown punctuation) and shows inert.
-- The Word document (`bot.export_docx`) is what a reviewer annotates and signs.
+- The Word document (`bot.transcripts.docx`) is what a reviewer annotates and signs.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.answer_layout import as_markdown, escape, escape_lines
-from bot.answer_layout import code_span as _code
 from bot.answering.answers import Answer, Citation
+from bot.answering.layout import as_markdown, escape, escape_lines
+from bot.answering.layout import code_span as _code
 from bot.errors import ProcurebotError
-from bot.export_docx import (
+from bot.transcripts.docx import (
     conflict_sides,
     distinct,
     feedback_text,
@@ -37,7 +37,7 @@ from bot.export_docx import (
     status_text,
     write_docx,
 )
-from bot.transcript_types import Conversation, Review, RunInfo, Turn, now
+from bot.transcripts.types import Conversation, Review, RunInfo, Turn, now
 
 FORMATS = ("md", "json", "docx")
 

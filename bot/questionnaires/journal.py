@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from bot.answering.answers import answer_from_json
-from bot.questionnaires import AnsweredRow, Questionnaire, QuestionnaireOutputError
+from bot.questionnaires.types import AnsweredRow, Questionnaire, QuestionnaireOutputError
 
 logger = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
-"""Vendor questionnaires answered at once: a .csv or .xlsx of questions in, the same rows out.
+"""A vendor questionnaire read: a .csv or .xlsx of questions in, a `Questionnaire` out.
 
-This module reads the file into a `Questionnaire` and answers its rows in order;
-bot.questionnaire_output writes the answered sheet and its report, and
-bot.questionnaire_journal keeps each answered row on disk so an interrupted run resumes.
+bot.questionnaires.answering answers its rows in order, bot.questionnaires.writer writes the
+answered sheet and its report, and bot.questionnaires.journal keeps each answered row on disk
+so an interrupted run resumes. The types they share are in bot.questionnaires.types.
 
-QuestionnaireError        the file cannot be read as a questionnaire (the person fixes the file)
-QuestionnaireOutputError  the answers or the progress journal cannot be written where asked
+Raises QuestionnaireError (bot.questionnaires.types) when the file cannot be read as a
+questionnaire: the person fixes the file.
 """
 
 from __future__ import annotations
@@ -17,17 +17,12 @@ import logging
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot.errors import ProcurebotError, QuestionError
-
-if TYPE_CHECKING:
-    from bot.answering.answers import Answer
-    from bot.questionnaire_journal import Journal
+from bot.questionnaires.types import Questionnaire, QuestionnaireError
 
 logger = logging.getLogger(__name__)
 
@@ -45,38 +40,6 @@ _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls and password-pr
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")  # the stream of a password-protected .xlsx
 _ZIP_SIGNATURE = b"PK\x03\x04"
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # never in text a person typed
-
-
-class QuestionnaireError(ProcurebotError):
-    """The file is not a questionnaire procurebot can read: wrong type, empty, broken, too big."""
-
-
-class QuestionnaireOutputError(ProcurebotError):
-    """The answered questionnaire or its report cannot be written to the path asked for."""
-
-
-@dataclass(frozen=True)
-class Questionnaire:
-    columns: tuple[str, ...]  # the header row
-    rows: tuple[tuple[str, ...], ...]  # cell text, each row as long as `columns`
-    question_column: int
-    name: str = ""  # the file's name, as the person knows it
-    sha256: str = ""  # of the file's bytes: a journal resumes only the very same file
-    notices: tuple[str, ...] = ()  # how the file was read, when the person should know
-
-
-@dataclass(frozen=True)
-class AnsweredRow:
-    """One row with its answer; `answer` is None when the row was skipped or failed (`error`)."""
-
-    row: tuple[str, ...]
-    question: str
-    answer: Answer | None
-    error: str = ""
-
-    @property
-    def skipped(self) -> bool:
-        return not self.question.strip()
 
 
 # Reading
@@ -296,55 +259,3 @@ def _question_column(name: str, header: Sequence[str], body: Sequence[Sequence[s
 
 
 # Answering
-
-
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
-
-
-def answer_questionnaire(
-    questionnaire: Questionnaire,
-    ask: Callable[[str], Answer],
-    progress: Callable[[int, int], None] | None = None,
-    journal: Journal | None = None,
-) -> list[AnsweredRow]:
-    """Ask every row's question in order; a question `ask` rejects is recorded in its row.
-
-    With a journal, rows it already holds are not asked again and each new one is added to it
-    as soon as it is answered.
-    """
-    answered: list[AnsweredRow] = []
-    total = len(questionnaire.rows)
-    for index, row in enumerate(questionnaire.rows):
-        item = journal.done.get(index) if journal is not None else None
-        if item is None:
-            item = _answer_row(row, row[questionnaire.question_column], ask)
-            if journal is not None:
-                journal.record(index, item)
-        answered.append(item)
-        if progress is not None:
-            progress(index + 1, total)
-    logger.info("questionnaire: %s", summary_line(answered))
-    return answered
-
-
-def _answer_row(row: tuple[str, ...], question: str, ask: Callable[[str], Answer]) -> AnsweredRow:
-    if not question.strip():
-        return AnsweredRow(row, question, None)
-    try:
-        return AnsweredRow(row, question, ask(question))
-    except QuestionError as exc:
-        return AnsweredRow(row, question, None, str(exc))
-
-
-def summary_line(answered: Sequence[AnsweredRow]) -> str:
-    """`Answered 20 questions: 18 with sources, 2 not answered by the documents, 0 errors.`"""
-    answers = [item.answer for item in answered if item.answer is not None]
-    grounded = sum(answer.grounded for answer in answers)
-    skipped = sum(item.skipped for item in answered)
-    errors = sum(bool(item.error) for item in answered)
-    line = (
-        f"Answered {_count(len(answered) - skipped, 'question')}: {grounded} with sources, "
-        f"{len(answers) - grounded} not answered by the documents, {_count(errors, 'error')}."
-    )
-    return line + (f" {_count(skipped, 'row')} without a question skipped." if skipped else "")

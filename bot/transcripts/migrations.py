@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from bot.database import READING
+from bot.transcripts.database import READING
 
 Migration = Callable[[Connection], None]
 

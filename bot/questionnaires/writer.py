@@ -17,16 +17,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.answer_layout import as_markdown, as_plain_text
-from bot.exports import escape as shown
-from bot.questionnaires import (
-    SUFFIXES,
+from bot.answering.layout import as_markdown, as_plain_text
+from bot.questionnaires.answering import summary_line
+from bot.questionnaires.reader import SUFFIXES
+from bot.questionnaires.types import (
     AnsweredRow,
     Questionnaire,
     QuestionnaireError,
     QuestionnaireOutputError,
-    summary_line,
 )
+from bot.transcripts.exports import escape as shown
 
 if TYPE_CHECKING:
     from bot.answering.answers import Citation

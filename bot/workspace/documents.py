@@ -19,6 +19,20 @@ from bot.settings import Settings
 from index.documents import CATALOG_NAME, KINDS, read_catalog, write_catalog_entry
 from index.entries import StoredDocument
 from index.errors import CatalogError
+from index.indexing import IndexReport
+from index.loaders import SUPPORTED_SUFFIXES
+from index.location import ChromaServer, StoreLocation
+
+# What the Documents tab shows, named here so that the UI reaches the index only through bot/.
+__all__ = [
+    "KINDS",
+    "SUPPORTED_SUFFIXES",
+    "DocumentDetails",
+    "IndexReport",
+    "StoredDocument",
+    "save_details",
+    "shared_index",
+]
 
 MAX_TITLE = 200
 _DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")  # ASCII digits only
@@ -91,3 +105,9 @@ def _real(year: str, month: str | None, day: str | None) -> bool:
 
 
 __all__ = ["KINDS", "DocumentDetails", "checked", "save_details"]
+
+
+def shared_index(location: StoreLocation) -> str:
+    """Where the index shared with other copies of the app is ("on the Chroma server at
+    http://chroma:8000"), or "" when the index is a folder of this app's own."""
+    return location.where if isinstance(location, ChromaServer) else ""

@@ -1,5 +1,6 @@
-"""The reviewer's Word document of a conversation, and the plain-text lines it shares with the
-Markdown export (`bot.exports`): the same wording for a review, a feedback, a run, a source.
+"""The reviewer's Word document of a conversation, and the plain-text lines it shares with
+the Markdown export (`bot.transcripts.exports`): the same wording for a review, a feedback,
+a run, a source.
 
 python-docx is imported only when a document is written. Text from people and documents goes
 in as plain runs (python-docx escapes XML); characters XML 1.0 forbids (control characters other
@@ -14,9 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.answer_layout import BOLD, CODE, answer_lines, opinions_of, span_text
 from bot.answering.answers import Answer, Citation
-from bot.transcript_types import Conversation, Feedback, Review, RunInfo, Turn, now
+from bot.answering.layout import BOLD, CODE, answer_lines, opinions_of, span_text
+from bot.transcripts.types import Conversation, Feedback, Review, RunInfo, Turn, now
 
 if TYPE_CHECKING:
     from docx.document import Document
@@ -168,7 +169,7 @@ def _answer(document: Document, answer: Answer, question: str) -> None:
 
 
 def _answer_text(document: Document, answer: Answer) -> None:
-    """The answer's lines (`bot.answer_layout`): list items as Word list paragraphs, bold as
+    """The answer's lines (`bot.answering.layout`): list items as Word list paragraphs, bold as
     bold, quotes and words as plain runs."""
     opinions = opinions_of(answer)
     for line in answer_lines(answer):

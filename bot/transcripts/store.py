@@ -1,11 +1,11 @@
 """Transcripts: every question and answer saved as it happens, in SQLite in the data folder,
-or in a database server that several app replicas share (`bot.database`).
+or in a database server that several app replicas share (`bot.transcripts.database`).
 
 A question is written before it is answered (status "pending") and its answer as soon as it
 exists, so a server killed mid-answer loses nothing already asked. Feedback and reviews are
-stored beside the turns they are about. The schema is in `bot.migrations`; the SQL here runs
-on SQLite and PostgreSQL alike ("user" and "end" are quoted: PostgreSQL reserves them); the
-values it reads and writes are in `bot.transcript_types`.
+stored beside the turns they are about. The schema is in `bot.transcripts.migrations`; the SQL
+here runs on SQLite and PostgreSQL alike ("user" and "end" are quoted: PostgreSQL reserves
+them); the values it reads and writes are in `bot.transcripts.types`.
 """
 
 from __future__ import annotations
@@ -22,10 +22,17 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from bot.answering.answers import Answer, answer_from_json
-from bot.database import READING, database_url, display_name, open_engine, reason, sqlite_file
 from bot.errors import ProcurebotError
-from bot.migrations import migrate
-from bot.transcript_types import (
+from bot.transcripts.database import (
+    READING,
+    database_url,
+    display_name,
+    open_engine,
+    reason,
+    sqlite_file,
+)
+from bot.transcripts.migrations import migrate
+from bot.transcripts.types import (
     Conversation,
     ConversationSummary,
     Feedback,

@@ -1,6 +1,6 @@
 """The values a transcript is made of: conversations, their turns, feedback and reviews.
 
-Kept apart from the store (`bot.transcripts`), which reads and writes them, so that code that
+Kept apart from the store (`bot.transcripts.store`), which reads and writes them, so that code that
 only uses the values (the exports, for one) does not load the database code with them.
 """
 

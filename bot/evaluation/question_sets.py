@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answering.answers import Answer
-from bot.evaluation import percentile, share, verbatim
+from bot.evaluation.golden import percentile, share, verbatim
 
 ANSWERABLE_KINDS = ("fact", "multi", "calc", "conflict", "followup", "multilingual")
 MAX_ANSWER_CHARS = 1200

@@ -14,18 +14,18 @@ from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot.access import NotAllowed, User
 from bot.answering.answers import Answer
 from bot.answering.engine import Engine
 from bot.answering.questions import clean_question
-from bot.backlog import Backlog, Saving
-from bot.document_details import DocumentDetails, save_details
 from bot.errors import CatalogError, ProcurebotError
 from bot.settings import Settings
-from bot.sources import SourceView, source_view
-from bot.transcript_types import Conversation, ConversationSummary, Feedback, RunInfo
-from bot.transcripts import TranscriptError, TranscriptNotFound, TranscriptStore
-from bot.uploads import UploadResult, add_uploads, remove_upload
+from bot.transcripts.backlog import Backlog, Saving
+from bot.transcripts.store import TranscriptError, TranscriptNotFound, TranscriptStore
+from bot.transcripts.types import Conversation, ConversationSummary, Feedback, RunInfo
+from bot.workspace.access import NotAllowed, User
+from bot.workspace.documents import DocumentDetails, save_details
+from bot.workspace.sources import SourceView, source_view
+from bot.workspace.uploads import UploadResult, add_uploads, remove_upload
 from index.indexing import IndexReport, Progress
 
 logger = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ class Workspace:
 
     def export(self, user: User, conversation_id: str, fmt: str, folder: Path) -> Path:
         """Write the conversation for review as `fmt` (md, json, docx) into `folder`."""
-        from bot.exports import export
+        from bot.transcripts.exports import export
 
         return export(self.conversation(user, conversation_id), fmt, folder)
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from bot.answering.answers import Answer
-from bot.transcript_types import Conversation, ConversationSummary, RunInfo, Turn, new_id, now
-from bot.transcripts import TranscriptError, TranscriptNotFound, TranscriptStore
+from bot.transcripts.store import TranscriptError, TranscriptNotFound, TranscriptStore
+from bot.transcripts.types import Conversation, ConversationSummary, RunInfo, Turn, new_id, now
 
 logger = logging.getLogger(__name__)
 

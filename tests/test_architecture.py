@@ -1,0 +1,127 @@
+"""The rooms of the code and the one-way arrows between them, read from the imports.
+
+A room is `index`, `ui`, or a folder of `bot/` (`bot.answering`, `bot.transcripts`,
+`bot.questionnaires`, `bot.workspace`, `bot.evaluation`); `bot.cli` is the entry point and
+`bot.base` the modules every room may use (settings, errors, logs). Every import counts, also
+one inside a function or under TYPE_CHECKING. The README's drawing is this graph: it is
+checked here, so it cannot go stale.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import defaultdict
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ROOMS = ("answering", "transcripts", "questionnaires", "workspace", "evaluation")
+
+
+def room(module: str) -> str | None:
+    """`bot.transcripts.store` -> "bot.transcripts"; None outside procurebot's packages."""
+    parts = module.split(".")
+    if parts[0] in ("index", "ui"):
+        return parts[0]
+    if parts[0] != "bot" or len(parts) == 1:
+        return None
+    if parts[1] in ROOMS:
+        return f"bot.{parts[1]}"
+    return "bot.cli" if parts[1] == "cli" else "bot.base"
+
+
+def imports() -> dict[str, set[tuple[str, str]]]:
+    """For each module of index/, bot/ and ui/: the (room, module) pairs it imports."""
+    found: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for package in ("index", "bot", "ui"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    names = [f"{node.module}.{alias.name}" for alias in node.names]
+                else:
+                    continue
+                for name in names:
+                    target = room(name)
+                    if target:
+                        found[module.removesuffix(".__init__")].add((target, name))
+    return found
+
+
+def arrows() -> dict[str, set[str]]:
+    """Room -> the other rooms it imports."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for module, targets in imports().items():
+        source = room(module)
+        assert source is not None
+        graph[source] |= {target for target, _ in targets if target != source}
+    return graph
+
+
+LABELS = {
+    "index": "index/ (stage 1)",
+    "bot.base": "bot/ settings, errors, logs",
+    "bot.cli": "bot/cli.py",
+    "ui": "ui/ (stage 3)",
+}
+
+
+def drawing() -> str:
+    """The graph as the README's Mermaid block: one node per room, then the arrows."""
+    graph = arrows()
+    rooms = sorted(set(graph) | {target for targets in graph.values() for target in targets})
+    node = {name: name.replace(".", "_") for name in rooms}
+    lines = ["flowchart TD"]
+    lines += [f'  {node[r]}["{LABELS.get(r, r.replace(".", "/") + "/")}"]' for r in rooms]
+    for source in rooms:
+        lines += [f"  {node[source]} --> {node[target]}" for target in sorted(graph[source])]
+    return "\n".join(lines)
+
+
+def test_rooms_form_one_way_arrows() -> None:
+    graph = arrows()
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise AssertionError(f"rooms import each other: {exc.args[1]}") from None
+    assert order[0] == "index"  # the first stage imports no other room
+    assert graph["index"] == set()
+
+
+def test_stages_are_reached_only_downwards() -> None:
+    graph = arrows()
+    assert "index" not in graph["ui"], "the UI reaches the index only through bot/"
+    assert graph["bot.answering"] <= {"bot.base", "index"}
+    assert graph["bot.base"] <= {"index"}
+    for lower in ("bot.transcripts", "bot.questionnaires", "bot.evaluation"):
+        assert "bot.workspace" not in graph[lower] and "ui" not in graph[lower]
+    assert "bot.questionnaires" not in graph["bot.transcripts"]
+
+
+def test_no_module_imports_itself_round_about() -> None:
+    """No cycle between modules either, counting only imports at module level outside
+    TYPE_CHECKING (those run when a module loads)."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    modules = set(imports())
+    for package in ("index", "bot", "ui"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            module = module.removesuffix(".__init__")
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    candidates = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                    graph[module] |= {c for c in candidates if c in modules and c != module}
+    try:
+        list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise AssertionError(f"modules import each other: {exc.args[1]}") from None
+
+
+def test_readme_drawing_is_the_import_graph() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```mermaid\n(flowchart TD\n.*?)\n```", readme, re.DOTALL)
+    assert block, "README.md has no Mermaid drawing of the rooms"
+    assert block.group(1) == drawing(), f"README's drawing is stale; it is now:\n{drawing()}"
