@@ -14,13 +14,13 @@ ProcurebotError                 (index.errors) root; caught by the CLI and the U
 ├── ServerError                 the web app cannot listen on its address and port
 ├── MistralKeyRejected          the Mistral API refused the key (401/403)
 ├── MistralNotConfigured        the Mistral backend was chosen without a key or endpoint
-├── TranscriptError             (bot.transcripts.store) the transcript database cannot be used
+├── TranscriptError             (bot.transcripts.types) the transcript database cannot be used
 │   └── TranscriptNotFound      no such conversation or answer (or not the person's to see)
 ├── AccessError                 (bot.workspace.access) a wrong users file
 │   └── NotAllowed              the person's role does not allow it
 ├── ExportError                 (bot.transcripts.exports) an unknown format or an unwritable folder
-├── QuestionnaireError          (bot.questionnaires.reader) a questionnaire file that cannot be read
-└── QuestionnaireOutputError    (bot.questionnaires.reader) the answered sheet cannot be written
+├── QuestionnaireError          (bot.questionnaires.types) a questionnaire file that cannot be read
+└── QuestionnaireOutputError    (bot.questionnaires.types) the answered sheet cannot be written
 """
 
 from __future__ import annotations

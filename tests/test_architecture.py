@@ -64,7 +64,7 @@ def arrows() -> dict[str, set[str]]:
 LABELS = {
     "index": "index/ (stage 1)",
     "bot.base": "bot/ settings, errors, logs",
-    "bot.cli": "bot/cli.py",
+    "bot.cli": "bot/cli/ (the command)",
     "ui": "ui/ (stage 3)",
 }
 

@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
+
+from bot.transcripts.types import TranscriptError
 
 # Execution options of a connection whose transactions only read (SQLite: BEGIN DEFERRED).
 READING = {"procurebot_reading": True}
+DIALECTS = ("sqlite", "postgresql")
 
 
 def database_url(database: Path | str) -> URL:
@@ -81,3 +84,32 @@ def _sqlite_connected(db: sqlite3.Connection, _record: Any) -> None:
 def _sqlite_begin(db: Connection) -> None:
     reading = db.get_execution_options().get("procurebot_reading", False)
     db.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def parse_url(database: Path | str) -> URL:
+    """`database_url`, its failure a TranscriptError that never quotes the URL."""
+    try:
+        return database_url(database)
+    except (ArgumentError, ValueError) as exc:  # the message may quote the URL: not shown
+        raise TranscriptError(
+            "The transcript database URL is not a valid SQLAlchemy URL: write it as "
+            "dialect+driver://user:password@host:port/database (PROCUREBOT_TRANSCRIPTS_URL)."
+        ) from exc
+
+
+def connect(url: URL, busy_timeout: float) -> Engine:
+    """`open_engine` for SQLite or PostgreSQL only; TranscriptError when the dialect is another
+    or its driver is not installed."""
+    where, dialect = display_name(url), url.get_backend_name()
+    if dialect not in DIALECTS:
+        raise TranscriptError(
+            f"The transcript database {where} is {dialect}: procurebot keeps transcripts in "
+            "SQLite or PostgreSQL (PROCUREBOT_TRANSCRIPTS_URL)."
+        )
+    try:
+        return open_engine(url, busy_timeout)
+    except (ImportError, ArgumentError) as exc:  # a driver not installed, or unknown
+        raise TranscriptError(
+            f"The driver of the transcript database {where} cannot be loaded "
+            f"({reason(exc, url)}): for postgresql+psycopg://… install 'psycopg[binary]'."
+        ) from exc

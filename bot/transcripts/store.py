@@ -15,51 +15,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import URL, Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy import text as sql
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import DBAPIError
 
-from bot.answering.answers import Answer, answer_from_json
-from bot.errors import ProcurebotError
-from bot.transcripts.database import (
-    READING,
-    database_url,
-    display_name,
-    open_engine,
-    reason,
-    sqlite_file,
-)
+from bot.answering.answers import Answer
+from bot.transcripts.database import READING, connect, display_name, parse_url, reason, sqlite_file
 from bot.transcripts.migrations import migrate
 from bot.transcripts.types import (
     Conversation,
     ConversationSummary,
     Feedback,
+    InvalidVerdict,
     Review,
     RunInfo,
-    Turn,
+    TranscriptError,
+    TranscriptNotFound,
     new_id,
     now,
+    turn_from_row,
 )
 
 RATINGS = ("up", "down")
 REASONS = ("wrong citation", "outdated", "missing document", "other")
 REVIEW_STATUSES = ("approved", "needs correction")
 TITLE_CHARS = 80
-DIALECTS = ("sqlite", "postgresql")
-
-
-class TranscriptError(ProcurebotError):
-    """The transcript database cannot be read or written."""
-
-
-class InvalidVerdict(TranscriptError):
-    """A review or feedback its author can correct (no verdict, no note for a correction)."""
-
-
-class TranscriptNotFound(TranscriptError):
-    """No conversation or answer has this id (or it is not the caller's to see)."""
 
 
 class TranscriptStore:
@@ -69,11 +50,11 @@ class TranscriptStore:
         """`database`: an SQLite file, or an SQLAlchemy URL (`sqlite:///…`,
         `postgresql+psycopg://…`). `busy_timeout`: how long an SQLite write waits for another
         program's lock before failing."""
-        self.url = _parse(database)
+        self.url = parse_url(database)
         self.path = sqlite_file(self.url)  # None for a database server
         self.where = display_name(self.url)  # for messages: never the password
         self.busy_timeout = busy_timeout
-        self.engine = _engine(self.url, busy_timeout)
+        self.engine = connect(self.url, busy_timeout)
         hint = (
             "check that the data folder is writable and has free space"
             if self.url.get_backend_name() == "sqlite"
@@ -159,27 +140,8 @@ class TranscriptStore:
                 sql("SELECT COALESCE(MAX(position), 0) FROM turns WHERE conversation_id = :id"),
                 {"id": conversation_id},
             ).scalar_one()
-            db.execute(
-                sql(
-                    'INSERT INTO turns (id, conversation_id, position, "user", question, status, '
-                    "backend, model, parameters, corpus_fingerprint, app_version, asked_at) "
-                    "VALUES (:id, :conversation_id, :position, :user, :question, 'pending', "
-                    ":backend, :model, :parameters, :fingerprint, :version, :at)"
-                ),
-                {
-                    "id": turn_id,
-                    "conversation_id": conversation_id,
-                    "position": last + 1,
-                    "user": user,
-                    "question": question,
-                    "backend": run.backend,
-                    "model": run.model,
-                    "parameters": json.dumps(run.parameters, sort_keys=True, default=str),
-                    "fingerprint": run.corpus_fingerprint,
-                    "version": run.app_version,
-                    "at": stamp,
-                },
-            )
+            pending = {"id": turn_id, "conversation_id": conversation_id, "position": last + 1}
+            db.execute(_PENDING_TURN, {**pending, **_asked(user, question, run, stamp)})
         return turn_id
 
     def record_answer(self, turn_id: str, answer: Answer, *, at: str = "") -> None:
@@ -321,7 +283,7 @@ class TranscriptStore:
                 ),
                 {"id": conversation_id},
             ).all()
-            turns = tuple(_turn(tuple(row), *self._notes(db, row[0])) for row in rows)
+            turns = tuple(turn_from_row(tuple(row), *self._notes(db, row[0])) for row in rows)
         conversation_id, user, title, created_at, updated_at = head
         return Conversation(conversation_id, user, title, created_at, updated_at, turns)
 
@@ -384,53 +346,27 @@ class TranscriptStore:
         return [ConversationSummary(*row) for row in rows]
 
 
-def _parse(database: Path | str) -> URL:
-    try:
-        return database_url(database)
-    except (ArgumentError, ValueError) as exc:  # the message may quote the URL: not shown
-        raise TranscriptError(
-            "The transcript database URL is not a valid SQLAlchemy URL: write it as "
-            "dialect+driver://user:password@host:port/database (PROCUREBOT_TRANSCRIPTS_URL)."
-        ) from exc
+_PENDING_TURN = sql(
+    'INSERT INTO turns (id, conversation_id, position, "user", question, status, '
+    "backend, model, parameters, corpus_fingerprint, app_version, asked_at) "
+    "VALUES (:id, :conversation_id, :position, :user, :question, 'pending', "
+    ":backend, :model, :parameters, :fingerprint, :version, :at)"
+)
 
 
-def _engine(url: URL, busy_timeout: float) -> Engine:
-    where, dialect = display_name(url), url.get_backend_name()
-    if dialect not in DIALECTS:
-        raise TranscriptError(
-            f"The transcript database {where} is {dialect}: procurebot keeps transcripts in "
-            "SQLite or PostgreSQL (PROCUREBOT_TRANSCRIPTS_URL)."
-        )
-    try:
-        return open_engine(url, busy_timeout)
-    except (ImportError, ArgumentError) as exc:  # a driver not installed, or unknown
-        raise TranscriptError(
-            f"The driver of the transcript database {where} cannot be loaded "
-            f"({reason(exc, url)}): for postgresql+psycopg://… install 'psycopg[binary]'."
-        ) from exc
+def _asked(user: str, question: str, run: RunInfo, stamp: str) -> dict[str, str]:
+    """The values of a pending turn's row but its id and position."""
+    return {
+        "user": user,
+        "question": question,
+        "backend": run.backend,
+        "model": run.model,
+        "parameters": json.dumps(run.parameters, sort_keys=True, default=str),
+        "fingerprint": run.corpus_fingerprint,
+        "version": run.app_version,
+        "at": stamp,
+    }
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _turn(
-    row: tuple[Any, ...], feedback: tuple[Feedback, ...], reviews: tuple[Review, ...]
-) -> Turn:
-    (turn_id, conversation_id, position, user, question, status, error, backend, model) = row[:9]
-    parameters, fingerprint, version, asked_at, answered_at, answer_json = row[9:]
-    return Turn(
-        id=turn_id,
-        conversation_id=conversation_id,
-        position=position,
-        user=user,
-        question=question,
-        status=status,
-        error=error,
-        run=RunInfo(backend, model, json.loads(parameters), fingerprint, version),
-        asked_at=asked_at,
-        answered_at=answered_at,
-        answer=answer_from_json(json.loads(answer_json)) if answer_json else None,
-        feedback=feedback,
-        reviews=reviews,
-    )

@@ -1,17 +1,32 @@
-"""The values a transcript is made of: conversations, their turns, feedback and reviews.
+"""The values a transcript is made of (conversations, their turns, feedback and reviews) and
+the errors of the transcript database.
 
-Kept apart from the store (`bot.transcripts.store`), which reads and writes them, so that code that
-only uses the values (the exports, for one) does not load the database code with them.
+Kept apart from the store (`bot.transcripts.store`), which reads and writes them, so that code
+that only uses the values (the exports, for one) does not load the database code with them.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.answering.answers import Answer
+from bot.answering.answers import Answer, answer_from_json
+from bot.errors import ProcurebotError
+
+
+class TranscriptError(ProcurebotError):
+    """The transcript database cannot be read or written."""
+
+
+class InvalidVerdict(TranscriptError):
+    """A review or feedback its author can correct (no verdict, no note for a correction)."""
+
+
+class TranscriptNotFound(TranscriptError):
+    """No conversation or answer has this id (or it is not the caller's to see)."""
 
 
 @dataclass(frozen=True)
@@ -92,3 +107,26 @@ def now() -> str:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def turn_from_row(
+    row: tuple[Any, ...], feedback: tuple[Feedback, ...], reviews: tuple[Review, ...]
+) -> Turn:
+    """A turn from its row of the `turns` table (the columns in the store's SELECT order)."""
+    (turn_id, conversation_id, position, user, question, status, error, backend, model) = row[:9]
+    parameters, fingerprint, version, asked_at, answered_at, answer_json = row[9:]
+    return Turn(
+        id=turn_id,
+        conversation_id=conversation_id,
+        position=position,
+        user=user,
+        question=question,
+        status=status,
+        error=error,
+        run=RunInfo(backend, model, json.loads(parameters), fingerprint, version),
+        asked_at=asked_at,
+        answered_at=answered_at,
+        answer=answer_from_json(json.loads(answer_json)) if answer_json else None,
+        feedback=feedback,
+        reviews=reviews,
+    )
