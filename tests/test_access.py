@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
+from bot.workspace import access
 from bot.workspace.access import (
     LOCAL,
     AccessError,
@@ -48,6 +50,27 @@ def test_a_users_file_gives_people_and_roles(tmp_path: Path) -> None:
     assert LOCAL.manages_documents and LOCAL.sees_everyone
     with pytest.raises(NotAllowed):
         directory.user("mallory")
+
+
+def test_an_unknown_name_costs_the_same_key_derivation_as_a_known_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed: each login derives one key with the same number of iterations,
+    so its duration does not tell whether the name has an account."""
+    entry = f'[users.alice]\nrole = "user"\npassword = "{hash_password("a")}"\n'
+    directory = Directory.load(write_users(tmp_path, entry))
+    derived: list[int] = []
+    real = hashlib.pbkdf2_hmac
+
+    def counting(name: str, password: bytes, salt: bytes, iterations: int) -> bytes:
+        derived.append(iterations)
+        return real(name, password, salt, iterations)
+
+    monkeypatch.setattr(access.hashlib, "pbkdf2_hmac", counting)
+    for name in ("alice", "mallory", "alice", "nobody-at-all"):
+        derived.clear()
+        assert not directory.authenticate(name, "wrong password")
+        assert derived == [access.ITERATIONS], name
 
 
 @pytest.mark.parametrize(

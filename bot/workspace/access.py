@@ -19,6 +19,7 @@ on 127.0.0.1 for the person at this machine.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -87,6 +88,13 @@ def check_password(password: str, stored: str) -> bool:
         return False
 
 
+@functools.cache
+def _nobody() -> str:
+    """What an unknown name's password is checked against: a hash of a random password, made
+    at the first such login (not when the module loads: it costs one key derivation)."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 class Directory:
     """The people of a users file, checked once when the app starts."""
 
@@ -119,8 +127,14 @@ class Directory:
         return cls(users)
 
     def authenticate(self, name: str, password: str) -> bool:
+        """Whether `password` is `name`'s. An unknown name costs the same key derivation as a
+        known one (checked against a hash of nobody's), so the time a login takes does not
+        tell who has an account."""
         found = self._users.get(name)
-        return found is not None and check_password(password, found[1])
+        if found is None:
+            check_password(password, _nobody())
+            return False
+        return check_password(password, found[1])
 
     def user(self, name: str) -> User:
         found = self._users.get(name)
