@@ -76,7 +76,7 @@ index: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check index bot ui tests benchmarks
 	$(BIN)/ruff format --check index bot ui tests benchmarks
-	$(BIN)/mypy index bot benchmarks
+	$(BIN)/mypy index bot ui benchmarks
 
 check: lint test  ## lint, format, types and tests
 

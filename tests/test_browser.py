@@ -182,7 +182,7 @@ def test_a_buyer_and_a_reviewer_use_every_tab_and_keep_the_conversation_through_
     app = launch(Workspace(engine, TranscriptStore(transcripts)), "127.0.0.1", port, block=False)
     try:
         # Gradio may also reload the page once the server is back: either way the next
-        # question continues the conversation (`ui.chat.resumed` or the restore on load).
+        # question continues the conversation (`ui.chat_session.resumed` or the restore on load).
         wait_for(lambda: not away(), what="the note gone once the server is back")
         wait_for(lambda: QUESTION in text_of(browser, "pb-chat"), what="the chat still there")
         ask(browser, AFTER_RESTART, answers=3)

@@ -16,7 +16,8 @@ from bot.workspace.access import LOCAL
 from bot.workspace.service import Workspace
 from tests.conftest import engine_over
 from ui.app import build_app
-from ui.chat import Session, saved_chat
+from ui.chat_session import Session
+from ui.conversations import saved_chat
 
 PRICES = (
     "# Prices\n\nOrca Pro costs 2 EUR per million output tokens.\n\n"

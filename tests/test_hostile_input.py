@@ -180,7 +180,7 @@ def test_the_index_of_hostile_html_holds_no_script(workspace: Workspace) -> None
 
 
 def test_a_conversation_with_markup_reopens_as_text(workspace: Workspace) -> None:
-    from ui.chat import saved_chat
+    from ui.conversations import saved_chat
 
     exchange = workspace.ask(LOCAL, '<img src=x onerror="alert(1)"> Where is Zephyr data hosted?')
     messages, _ = saved_chat(workspace.conversation(LOCAL, exchange.conversation_id))

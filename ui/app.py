@@ -44,10 +44,12 @@ def build_app(workspace: Workspace, directory: Directory | None = None) -> gr.Bl
             with gr.Tab("Documents", id="documents"):
                 listing, shown = build_documents_tab(context)
         add_api(context)
-        restore, inputs, outputs = chat.extra["restore"]
-        chat.then_feedback(app.load(restore, inputs, outputs, api_visibility="private"))
-        badges, badge = chat.extra["badges"]
-        app.load(badges, None, badge, api_visibility="private")
+        saved = chat.conversations
+        restore = app.load(
+            saved.restore, saved.restore_inputs, saved.restore_outputs, api_visibility="private"
+        )
+        chat.feedback.follow(restore)
+        app.load(chat.badges, None, chat.badge, api_visibility="private")
         app.load(listing, None, shown, api_visibility="private")
         app.load(waiting, None, unfinished, api_visibility="private")
         # The review list is read when the tab opens, as it is then: no Search needed (and no

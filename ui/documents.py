@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.blocks import Block
 
 from bot.workspace.documents import (
     KINDS,
@@ -37,39 +39,21 @@ def document_rows(documents: list[StoredDocument]) -> list[list[Any]]:
     ]
 
 
-def build_documents_tab(context: Context) -> Any:
-    workspace = context.workspace
-    table = gr.Dataframe(
-        headers=HEADERS,
-        interactive=False,
-        wrap=True,
-        column_widths=["34%", "10%", "15%", "7%", "12%", "22%"],  # fits: no sideways scrolling
-        elem_id="pb-d-table",
-    )
-    freshness = gr.Markdown("", elem_id="pb-d-freshness")
-    with gr.Row():
-        upload = gr.File(
-            label="Add documents (" + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
-            file_count="multiple",
-            file_types=sorted(SUPPORTED_SUFFIXES),
-            elem_id="pb-d-upload",
-        )
-        with gr.Column():
-            add = gr.Button("Add and index", variant="primary", elem_id="pb-d-add")
-            removable = gr.Dropdown(choices=[], label="Uploaded document", elem_id="pb-d-remove")
-            remove = gr.Button("Remove and re-index…", variant="stop", elem_id="pb-d-remove-btn")
-            with gr.Group(visible=False, elem_id="pb-d-confirm") as confirm:
-                asked = gr.Markdown("", elem_id="pb-d-confirm-text")
-                with gr.Row():
-                    yes = gr.Button("Yes, remove it", variant="stop", elem_id="pb-d-remove-yes")
-                    cancel = gr.Button("Cancel", elem_id="pb-d-remove-cancel")
-            reindex = gr.Button("Re-index changed files", elem_id="pb-d-reindex")
-    with gr.Accordion("Correct a document's title, kind or date", open=False):
-        editor = _DetailsEditor()
-    outcome = gr.Markdown("", elem_id="pb-d-outcome")
+Listing = tuple[list[list[Any]], str, gr.Dropdown, gr.Dropdown]
 
-    def listing() -> tuple[list[list[Any]], str, Any, Any]:
-        engine = workspace.engine
+
+class _Documents:
+    """The tab's handlers: each changes the documents through the workspace (which decides who
+    may), then lists them again (`listing`, also run on page load)."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.workspace = context.workspace
+
+    def listing(self) -> Listing:
+        """The table, the index state, the uploaded documents (which can be removed) and every
+        document (whose details can be corrected)."""
+        engine = self.workspace.engine
         documents = engine.documents()
         rows = document_rows(documents)
         pending, unreadable = engine.corpus_state()
@@ -92,29 +76,33 @@ def build_documents_tab(context: Context) -> Any:
         return rows, state, gr.Dropdown(choices=uploaded, value=None), gr.Dropdown(choices=every)
 
     def add_files(
-        files: list[str] | None, request: gr.Request, progress: gr.Progress = gr.Progress()
+        self,
+        files: list[str] | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
         if not files:
             raise gr.Error("Choose one or more files first.", print_exception=False)
         named = [(Path(f).name, Path(f)) for f in files]
         with shown_errors():
-            result, report = workspace.add_documents(
-                context.user(request), named, _bar(progress, "Indexing")
+            result, report = self.workspace.add_documents(
+                self.context.user(request), named, _bar(progress, "Indexing")
             )
-        return (*listing(), _added(result, report), None)
+        return (*self.listing(), _added(result, report), None)
 
     def remove_file(
-        source: str | None, request: gr.Request, progress: gr.Progress = gr.Progress()
+        self, source: str | None, request: gr.Request, progress: gr.Progress = gr.Progress()
     ) -> tuple[Any, ...]:
         if not source:
             raise gr.Error("Choose an uploaded document first.", print_exception=False)
         with shown_errors():
-            report = workspace.remove_document(
-                context.user(request), source, _bar(progress, "Re-indexing")
+            report = self.workspace.remove_document(
+                self.context.user(request), source, _bar(progress, "Re-indexing")
             )
-        return (*listing(), f"Removed {source}. {_report(report)}")
+        return (*self.listing(), f"Removed {source}. {_report(report)}")
 
-    def ask_to_remove(source: str | None) -> tuple[Any, str, str]:
+    @staticmethod
+    def ask_to_remove(source: str | None) -> tuple[gr.Group, str, str]:
         """Removing deletes the uploaded file: it is asked once more, naming the file."""
         if not source:
             raise gr.Error("Choose an uploaded document first.", print_exception=False)
@@ -124,12 +112,17 @@ def build_documents_tab(context: Context) -> Any:
         )
         return gr.Group(visible=True), question, source
 
-    def reindex_all(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+    def reindex_all(
+        self, request: gr.Request, progress: gr.Progress = gr.Progress()
+    ) -> tuple[Any, ...]:
         with shown_errors():
-            report = workspace.reindex(context.user(request), _bar(progress, "Re-indexing"))
-        return (*listing(), _report(report))
+            report = self.workspace.reindex(
+                self.context.user(request), _bar(progress, "Re-indexing")
+            )
+        return (*self.listing(), _report(report))
 
     def save_details(
+        self,
         source: str | None,
         title: str,
         kind: str,
@@ -140,46 +133,52 @@ def build_documents_tab(context: Context) -> Any:
         if not source:
             raise gr.Error("Choose a document first.", print_exception=False)
         with shown_errors():
-            report = workspace.set_document_details(
-                context.user(request),
+            report = self.workspace.set_document_details(
+                self.context.user(request),
                 source,
                 DocumentDetails(title, kind, dated),
                 _bar(progress, "Re-indexing"),
             )
-        return (*listing(), f"Saved the details of {shown(source)}. {_report(report)}")
+        return (*self.listing(), f"Saved the details of {shown(source)}. {_report(report)}")
 
-    refreshed = [table, freshness, removable, editor.which]
-    editor.which.change(
-        lambda source: editor.filled(workspace.engine.documents(), source),
-        [editor.which],
-        editor.fields,
-        api_visibility="private",
+
+def build_documents_tab(context: Context) -> tuple[Callable[[], Listing], list[Block]]:
+    """The tab; returns the listing and what it fills, run on page load."""
+    documents = _Documents(context)
+    table = gr.Dataframe(
+        headers=HEADERS,
+        interactive=False,
+        wrap=True,
+        column_widths=["34%", "10%", "15%", "7%", "12%", "22%"],  # fits: no sideways scrolling
+        elem_id="pb-d-table",
     )
-    editor.save.click(
-        save_details,
-        [editor.which, *editor.fields],
-        [*refreshed, outcome],
-        api_visibility="private",
-    )
-    add.click(add_files, [upload], [*refreshed, outcome, upload], api_visibility="private")
-    # Yes removes the file the question named, kept apart from the dropdown (which may change).
-    to_remove = gr.State("")
-    remove.click(ask_to_remove, [removable], [confirm, asked, to_remove], api_visibility="private")
-    yes.click(lambda: gr.Group(visible=False), None, confirm, api_visibility="private").then(
-        remove_file, [to_remove], [*refreshed, outcome], api_visibility="private"
-    ).then(lambda: "", None, to_remove, api_visibility="private")
-    for dismissed in (cancel.click, removable.change):
-        dismissed(
-            lambda: (gr.Group(visible=False), ""),
-            None,
-            [confirm, to_remove],
-            api_visibility="private",
+    freshness = gr.Markdown("", elem_id="pb-d-freshness")
+    with gr.Row():
+        upload = gr.File(
+            label="Add documents (" + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
+            file_count="multiple",
+            file_types=sorted(SUPPORTED_SUFFIXES),
+            elem_id="pb-d-upload",
         )
-    reindex.click(reindex_all, None, [*refreshed, outcome], api_visibility="private")
-    return listing, refreshed
+        with gr.Column():
+            add = gr.Button("Add and index", variant="primary", elem_id="pb-d-add")
+            removable = gr.Dropdown(choices=[], label="Uploaded document", elem_id="pb-d-remove")
+            removal = _Removal()
+            reindex = gr.Button("Re-index changed files", elem_id="pb-d-reindex")
+    with gr.Accordion("Correct a document's title, kind or date", open=False):
+        editor = _DetailsEditor()
+    outcome = gr.Markdown("", elem_id="pb-d-outcome")
+    refreshed: list[Block] = [table, freshness, removable, editor.which]
+    editor.wire(documents, [*refreshed, outcome])
+    add.click(
+        documents.add_files, [upload], [*refreshed, outcome, upload], api_visibility="private"
+    )
+    removal.wire(documents, removable, [*refreshed, outcome])
+    reindex.click(documents.reindex_all, None, [*refreshed, outcome], api_visibility="private")
+    return documents.listing, refreshed
 
 
-def _bar(progress: gr.Progress, label: str) -> Any:
+def _bar(progress: gr.Progress, label: str) -> Callable[[int, int], None]:
     def update(done: int, total: int) -> None:
         if total:
             progress((done, total), desc=label, unit="chunks")
@@ -239,9 +238,58 @@ class _DetailsEditor:
         self.fields = [title, kind, dated]
         self.save = gr.Button("Save details and re-index", elem_id="pb-d-save")
 
+    def wire(self, documents: _Documents, outputs: list[Block]) -> None:
+        """Choosing a document fills the fields; saving re-indexes and lists again."""
+        self.which.change(
+            lambda source: self.filled(documents.workspace.engine.documents(), source),
+            [self.which],
+            self.fields,
+            api_visibility="private",
+        )
+        self.save.click(
+            documents.save_details,
+            [self.which, *self.fields],
+            outputs,
+            api_visibility="private",
+        )
+
     @staticmethod
-    def filled(documents: list[Any], source: str | None) -> tuple[str, Any, str]:
+    def filled(documents: list[StoredDocument], source: str | None) -> tuple[str, str | None, str]:
         for document in documents:
             if document.source == source:
                 return document.title, document.kind, document.date or ""
         return "", None, ""
+
+
+class _Removal:
+    """Remove, and the question it asks once more before the uploaded file is deleted."""
+
+    def __init__(self) -> None:
+        self.remove = gr.Button("Remove and re-index…", variant="stop", elem_id="pb-d-remove-btn")
+        with gr.Group(visible=False, elem_id="pb-d-confirm") as self.confirm:
+            self.asked = gr.Markdown("", elem_id="pb-d-confirm-text")
+            with gr.Row():
+                self.yes = gr.Button("Yes, remove it", variant="stop", elem_id="pb-d-remove-yes")
+                self.cancel = gr.Button("Cancel", elem_id="pb-d-remove-cancel")
+
+    def wire(self, documents: _Documents, removable: gr.Dropdown, outputs: list[Block]) -> None:
+        # Yes removes the file the question named, kept apart from the dropdown (which may change).
+        to_remove = gr.State("")
+        self.remove.click(
+            documents.ask_to_remove,
+            [removable],
+            [self.confirm, self.asked, to_remove],
+            api_visibility="private",
+        )
+        self.yes.click(
+            lambda: gr.Group(visible=False), None, self.confirm, api_visibility="private"
+        ).then(documents.remove_file, [to_remove], outputs, api_visibility="private").then(
+            lambda: "", None, to_remove, api_visibility="private"
+        )
+        for dismissed in (self.cancel.click, removable.change):
+            dismissed(
+                lambda: (gr.Group(visible=False), ""),
+                None,
+                [self.confirm, to_remove],
+                api_visibility="private",
+            )

@@ -3,58 +3,45 @@ correction with a note, export it. People who are not reviewers see only their o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import gradio as gr
+from gradio.blocks import Block
 
 from bot.transcripts.store import REVIEW_STATUSES
 from bot.transcripts.types import Conversation
-from ui.chat import FORMATS
+from ui.conversations import FORMATS
 from ui.people import ERROR_SECONDS, Context, scratch_folder, shown_errors
 from ui.render import answer_markdown, shown
 
 HEADERS = ["Conversation", "Question(s)", "User", "Started", "Last activity", "Answers", "Reviewed"]
 
 
-def build_review_tab(context: Context) -> tuple[Any, list[Any], list[Any]]:
-    """The tab; returns the search, its inputs and outputs, run when the tab opens (the list
-    is there without pressing Search)."""
-    workspace = context.workspace
-    with gr.Row():
-        text = gr.Textbox(label="Search questions and answers", scale=3, elem_id="pb-r-text")
-        owner = gr.Textbox(label="User", scale=1, elem_id="pb-r-user")
-        since = gr.Textbox(label="From (YYYY-MM-DD)", scale=1, elem_id="pb-r-since")
-        until = gr.Textbox(label="To (YYYY-MM-DD)", scale=1, elem_id="pb-r-until")
-        search = gr.Button("Search", variant="primary", scale=1, elem_id="pb-r-search")
-    table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, elem_id="pb-r-table")
-    chosen = gr.Dropdown(choices=[], label="Open a conversation", elem_id="pb-r-open")
-    # The verdict sits above the transcript: a long transcript scrolls in its own box.
-    with gr.Row(equal_height=False):
-        answer = gr.Dropdown(choices=[], label="Answer", scale=3, elem_id="pb-r-answer")
-        status = gr.Radio(list(REVIEW_STATUSES), label="Verdict", scale=2, elem_id="pb-r-status")
-    with gr.Row(equal_height=False):
-        note = gr.Textbox(label="Note (required for corrections)", scale=4, elem_id="pb-r-note")
-        save = gr.Button("Save review", variant="primary", scale=1, elem_id="pb-r-save")
-    saved = gr.Markdown("", elem_id="pb-r-saved")
-    transcript = gr.Markdown("", max_height=640, elem_id="pb-r-transcript")
-    with gr.Row():
-        fmt = gr.Radio(FORMATS, value="docx", label="Export format", elem_id="pb-r-format")
-        export = gr.Button("Export", elem_id="pb-r-export")
-        file = gr.File(label="Download", interactive=False, elem_id="pb-r-download")
+Found = tuple[list[list[Any]], gr.Dropdown]
+
+
+class _Reviews:
+    """The tab's handlers: find conversations, show one, save a verdict, export."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.workspace = context.workspace
 
     def find(
+        self,
         words: str | None,
         who: str | None,
         start: str | None,
         end: str | None,
         kept: str | None,
         request: gr.Request,
-    ) -> tuple[list[list[Any]], Any]:
+    ) -> Found:
         """The conversations found; the open one stays open while it is among them."""
         with shown_errors():  # on page load the boxes are None
-            found = workspace.conversations(
-                context.user(request),
+            found = self.workspace.conversations(
+                self.context.user(request),
                 words or "",
                 (who or "").strip(),
                 _day(start or ""),
@@ -76,16 +63,19 @@ def build_review_tab(context: Context) -> tuple[Any, list[Any], list[Any]]:
         value = kept if kept in {c.id for c in found} else None
         return rows, gr.Dropdown(choices=choices, value=value)
 
-    def show(conversation_id: str | None, request: gr.Request) -> tuple[str, Any, str]:
+    def show(
+        self, conversation_id: str | None, request: gr.Request
+    ) -> tuple[str, gr.Dropdown, str]:
         if not conversation_id:
             return "", gr.Dropdown(choices=[], value=None), ""
         with shown_errors():
-            conversation = workspace.conversation(context.user(request), conversation_id)
+            conversation = self.workspace.conversation(self.context.user(request), conversation_id)
         numbered = [(f"Answer {t.position}: {t.question}", t.id) for t in conversation.turns]
         first = conversation.turns[0].id if len(conversation.turns) == 1 else None
         return _transcript(conversation), gr.Dropdown(choices=numbered, value=first), ""
 
     def review(
+        self,
         conversation_id: str | None,
         turn_id: str | None,
         verdict: str | None,
@@ -98,30 +88,64 @@ def build_review_tab(context: Context) -> tuple[Any, list[Any], list[Any]]:
                 duration=ERROR_SECONDS,
                 print_exception=False,
             )
-        user = context.user(request)
+        user = self.context.user(request)
         with shown_errors():
-            workspace.review(user, turn_id, verdict, text)
-            conversation = workspace.conversation(user, conversation_id)
+            self.workspace.review(user, turn_id, verdict, text)
+            conversation = self.workspace.conversation(user, conversation_id)
         (position,) = [t.position for t in conversation.turns if t.id == turn_id]
         done = f"Saved: answer {position} marked **{verdict}** by {shown(user.name)}."
         return _transcript(conversation), done
 
-    def export_chosen(conversation_id: str | None, chosen: str, request: gr.Request) -> str:
+    def export_chosen(self, conversation_id: str | None, chosen: str, request: gr.Request) -> str:
         if not conversation_id:
             raise gr.Error("Open a conversation first.", print_exception=False)
         folder = scratch_folder("export")
         with shown_errors():
-            return str(workspace.export(context.user(request), conversation_id, chosen, folder))
+            return str(
+                self.workspace.export(self.context.user(request), conversation_id, chosen, folder)
+            )
 
-    searched = [text, owner, since, until, chosen]
+
+def build_review_tab(
+    context: Context,
+) -> tuple[Callable[..., Found], list[Block], list[Block]]:
+    """The tab; returns the search, its inputs and outputs, run when the tab opens (the list
+    is there without pressing Search)."""
+    reviews = _Reviews(context)
+    with gr.Row():
+        text = gr.Textbox(label="Search questions and answers", scale=3, elem_id="pb-r-text")
+        owner = gr.Textbox(label="User", scale=1, elem_id="pb-r-user")
+        since = gr.Textbox(label="From (YYYY-MM-DD)", scale=1, elem_id="pb-r-since")
+        until = gr.Textbox(label="To (YYYY-MM-DD)", scale=1, elem_id="pb-r-until")
+        search = gr.Button("Search", variant="primary", scale=1, elem_id="pb-r-search")
+    table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, elem_id="pb-r-table")
+    chosen = gr.Dropdown(choices=[], label="Open a conversation", elem_id="pb-r-open")
+    # The verdict sits above the transcript: a long transcript scrolls in its own box.
+    with gr.Row(equal_height=False):
+        answer = gr.Dropdown(choices=[], label="Answer", scale=3, elem_id="pb-r-answer")
+        status = gr.Radio(list(REVIEW_STATUSES), label="Verdict", scale=2, elem_id="pb-r-status")
+    with gr.Row(equal_height=False):
+        note = gr.Textbox(label="Note (required for corrections)", scale=4, elem_id="pb-r-note")
+        save = gr.Button("Save review", variant="primary", scale=1, elem_id="pb-r-save")
+    saved = gr.Markdown("", elem_id="pb-r-saved")
+    transcript = gr.Markdown("", max_height=640, elem_id="pb-r-transcript")
+    with gr.Row():
+        fmt = gr.Radio(FORMATS, value="docx", label="Export format", elem_id="pb-r-format")
+        export = gr.Button("Export", elem_id="pb-r-export")
+        file = gr.File(label="Download", interactive=False, elem_id="pb-r-download")
+    searched: list[Block] = [text, owner, since, until, chosen]
+    listed: list[Block] = [table, chosen]
     for trigger in (search.click, text.submit):
-        trigger(find, searched, [table, chosen], api_visibility="private")
-    chosen.change(show, [chosen], [transcript, answer, saved], api_visibility="private")
+        trigger(reviews.find, searched, listed, api_visibility="private")
+    chosen.change(reviews.show, [chosen], [transcript, answer, saved], api_visibility="private")
     save.click(
-        review, [chosen, answer, status, note], [transcript, saved], api_visibility="private"
-    ).success(find, searched, [table, chosen], api_visibility="private")  # its "Reviewed" count
-    export.click(export_chosen, [chosen, fmt], file, api_visibility="private")
-    return find, searched, [table, chosen]
+        reviews.review,
+        [chosen, answer, status, note],
+        [transcript, saved],
+        api_visibility="private",
+    ).success(reviews.find, searched, listed, api_visibility="private")  # its "Reviewed" count
+    export.click(reviews.export_chosen, [chosen, fmt], file, api_visibility="private")
+    return reviews.find, searched, listed
 
 
 def _day(text: str) -> date | None:
