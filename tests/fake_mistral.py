@@ -342,10 +342,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_not_found(recorded["path"])
             return
         reply = self.server.owner._next_reply()
-        if reply is None:
-            self._send_body(reply_error(500, {"object": "error", "message": NO_REPLY_SCRIPTED}))
-            return
-        self._send(reply)
+        try:
+            if reply is None:
+                body = {"object": "error", "message": NO_REPLY_SCRIPTED}
+                self._send_body(reply_error(500, body))
+            else:
+                self._send(reply)
+        finally:
+            self.server.owner._replied()
 
     def do_PUT(self) -> None:
         self._send_not_found(self._record()["path"])
@@ -476,6 +480,8 @@ class FakeMistral:
         self._lock = threading.Lock()
         self._script: deque[Reply] = deque()
         self.requests: list[RecordedRequest] = []
+        self._done = threading.Condition()
+        self.replies_done = 0  # chat replies written out, or abandoned by their client
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
@@ -506,6 +512,18 @@ class FakeMistral:
         server.stop()
         if thread is not None:
             thread.join(5.0)
+
+    def _replied(self) -> None:
+        with self._done:
+            self.replies_done += 1
+            self._done.notify_all()
+
+    def wait_for_replies(self, count: int, timeout: float = 10.0) -> None:
+        """Block until `count` chat replies are done (a delayed one included), instead of
+        sleeping for a guessed time; AssertionError after `timeout` seconds."""
+        with self._done:
+            done = self._done.wait_for(lambda: self.replies_done >= count, timeout)
+        assert done, f"{self.replies_done} of {count} replies done after {timeout} s"
 
     def __enter__(self) -> FakeMistral:
         return self.start()

@@ -177,6 +177,43 @@ def test_429_with_retry_after_is_retried(online: Engine, fake: FakeMistral) -> N
     assert len(fake.chat_requests()) == 2
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"Retry-After": "3600"},
+        {"retry-after-ms": "3600000"},
+        {"Retry-After": "Fri, 31 Dec 2100 23:59:59 GMT"},
+    ],
+)
+def test_a_long_retry_after_is_capped_by_the_retry_budget(
+    online: Engine, fake: FakeMistral, monkeypatch: pytest.MonkeyPatch, header: dict[str, str]
+) -> None:
+    """An hour asked for is waited PROCUREBOT_MISTRAL_RETRY_SECONDS (2 here) at most: the
+    SDK's waits are recorded, not timed."""
+    from mistralai.client.utils import retries
+
+    waits: list[float] = []
+    monkeypatch.setattr(retries.time, "sleep", waits.append)
+    content = reply_for(online, PRICE, [("It costs $2.", [OUTPUT_QUOTE])])
+    fake.enqueue(reply_error(429, headers=header), reply_json(content))
+    answer = online.ask(PRICE)
+    assert answer.backend == "mistral"
+    assert waits == [2.0]
+
+
+def test_a_short_retry_after_is_waited_as_asked(
+    online: Engine, fake: FakeMistral, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mistralai.client.utils import retries
+
+    waits: list[float] = []
+    monkeypatch.setattr(retries.time, "sleep", waits.append)
+    content = reply_for(online, PRICE, [("It costs $2.", [OUTPUT_QUOTE])])
+    fake.enqueue(reply_error(429, headers={"retry-after-ms": "700"}), reply_json(content))
+    assert online.ask(PRICE).backend == "mistral"
+    assert waits == [0.7]
+
+
 def test_server_errors_past_the_retry_budget_fall_back_with_a_notice(
     online: Engine, fake: FakeMistral
 ) -> None:

@@ -12,15 +12,16 @@ saying why (`bot.answering.contract`). A rejected key is an error that says what
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 
 from bot.answering.answers import Answer
 from bot.answering.contract import Unavailable
@@ -62,52 +63,22 @@ cited per-token prices.
 when the passages give them.
 7. Write the answer in {language}; quotes stay exactly as in the passages."""
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "grounded": {"type": "boolean"},
-        "sentences": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "text": {"type": "string"},
-                    "citations": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "passage": {"type": "string"},
-                                "quote": {"type": "string"},
-                            },
-                            "required": ["passage", "quote"],
-                            "additionalProperties": False,
-                        },
-                    },
-                },
-                "required": ["text", "citations"],
-                "additionalProperties": False,
-            },
-        },
-    },
-    "required": ["grounded", "sentences"],
-    "additionalProperties": False,
-}
+
+# The reply's shape. The SDK sends it as a strict JSON schema (`chat.parse`, `parse_stream`);
+# its class name is the schema's name the model sees.
+class Quote(BaseModel):
+    passage: str  # a passage id: "P1"
+    quote: str  # verbatim from that passage
 
 
-class _Quote(BaseModel):
-    passage: str
-    quote: str
-
-
-class _Sentence(BaseModel):
+class CitedSentence(BaseModel):
     text: str
-    citations: list[_Quote] = []
+    citations: list[Quote]
 
 
-class _Reply(BaseModel):
+class CitedAnswer(BaseModel):
     grounded: bool
-    sentences: list[_Sentence]
+    sentences: list[CitedSentence]
 
 
 Sections = Callable[[Retrieval, date, Citations], Supplements]
@@ -132,16 +103,17 @@ class MistralAnswerer:
 
         messages = self._messages(retrieval, today)
         try:
-            response = self._chat().chat.complete(**self._request(messages))
-            content = response.choices[0].message.content
-            reply = _Reply.model_validate(json.loads(content if isinstance(content, str) else ""))
+            response = self._chat().chat.parse(CitedAnswer, **self._request(messages))
+            reply = response.choices[0].message.parsed
+            if reply is None:
+                raise ValueError("no content")
         except SDKError as exc:
             if exc.status_code in (401, 403):
                 raise _rejected(exc.status_code) from exc
             raise Unavailable(_status(exc.status_code)) from exc
         except (MistralError, TransportError) as exc:
             raise Unavailable(_describe(exc)) from exc
-        except (json.JSONDecodeError, ValidationError):
+        except (ValueError, TypeError):  # not JSON, or not this shape (ValidationError too)
             raise Unavailable("the Mistral reply was not the expected JSON") from None
         return self._compose(retrieval, today, reply, ())
 
@@ -156,8 +128,8 @@ class MistralAnswerer:
         content = ""
         finished = False
         try:
-            with self._chat().chat.stream(
-                **self._request(self._messages(retrieval, today))
+            with self._chat().chat.parse_stream(
+                CitedAnswer, **self._request(self._messages(retrieval, today))
             ) as events:
                 for event in events:
                     choice = event.data.choices[0]
@@ -173,17 +145,18 @@ class MistralAnswerer:
                 raise Unavailable(_describe(exc)) from exc
         if finished:
             try:
-                reply = _Reply.model_validate(json.loads(content))
-            except (json.JSONDecodeError, ValidationError):
+                reply = CitedAnswer.model_validate_json(content)
+            except ValidationError:  # not JSON, or not this shape
                 raise Unavailable("the Mistral reply was not the expected JSON") from None
             yield self._compose(retrieval, today, reply, ())
             return
-        partial = _Reply(grounded=True, sentences=_complete_sentences(content))
+        partial = CitedAnswer(grounded=True, sentences=_complete_sentences(content))
         notice = "The answer was cut off before it ended: it is incomplete."
         yield replace(self._compose(retrieval, today, partial, (notice,)), incomplete=True)
 
     def _chat(self) -> Any:
         if self._client is None:
+            import httpx2
             from mistralai.client import Mistral
             from mistralai.client.utils import BackoffStrategy, RetryConfig
 
@@ -199,8 +172,10 @@ class MistralAnswerer:
                 retry_connection_errors=True,
             )
             key = settings.mistral_api_key.get_secret_value() if settings.mistral_api_key else None
+            hooks = {"response": [capped_retry_after(settings.mistral_retry_seconds)]}
             self._client = Mistral(
                 api_key=key,
+                client=httpx2.Client(follow_redirects=True, event_hooks=hooks),
                 server_url=settings.mistral_base_url or None,
                 retry_config=retry if settings.mistral_retry_seconds > 0 else None,
                 timeout_ms=int(settings.mistral_timeout_seconds * 1000),
@@ -212,10 +187,6 @@ class MistralAnswerer:
             "model": self.model,
             "messages": messages,
             "temperature": self._settings.temperature,
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": "cited_answer", "schema": SCHEMA, "strict": True},
-            },
         }
         if self._settings.seed is not None:
             request["random_seed"] = self._settings.seed
@@ -231,7 +202,7 @@ class MistralAnswerer:
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def _compose(
-        self, retrieval: Retrieval, today: date, reply: _Reply, notices: tuple[str, ...]
+        self, retrieval: Retrieval, today: date, reply: CitedAnswer, notices: tuple[str, ...]
     ) -> Answer:
         language = guess_language(retrieval.question)
         if not reply.grounded:
@@ -291,7 +262,7 @@ def _passage_block(pid: str, passage: Passage) -> str:
     return f"<passage {header}>\n{text}\n</passage>"
 
 
-def _verified(quote: _Quote, by_id: dict[str, Passage]) -> Candidate | None:
+def _verified(quote: Quote, by_id: dict[str, Passage]) -> Candidate | None:
     """The quote as a citable sentence span, if it is really in the passage it cites."""
     passage = by_id.get(quote.passage.strip())
     if passage is None:
@@ -305,25 +276,46 @@ def _verified(quote: _Quote, by_id: dict[str, Passage]) -> Candidate | None:
     return Candidate(sentence, [], passage, 0)
 
 
-def _complete_sentences(content: str) -> list[_Sentence]:
-    """The sentence objects of a (possibly cut) JSON reply that arrived whole."""
-    start = content.find("[", content.find('"sentences"'))
-    if start < 0:
+def _complete_sentences(content: str) -> list[CitedSentence]:
+    """The sentences of a JSON reply that may be cut short, as far as each has arrived whole
+    (its text and every citation so far; pydantic's partial JSON parsing drops a string cut
+    midway, so a half-written text or quote is not shown)."""
+    try:
+        data = from_json(content, allow_partial=True)
+    except ValueError:
         return []
-    decoder = json.JSONDecoder()
-    found: list[_Sentence] = []
-    position = start + 1
-    while True:
-        while position < len(content) and content[position] in " \n\r\t,":
-            position += 1
+    items = data.get("sentences") if isinstance(data, dict) else None
+    found: list[CitedSentence] = []
+    for item in items if isinstance(items, list) else []:
         try:
-            item, position = decoder.raw_decode(content, position)
-        except json.JSONDecodeError:
-            return found
-        try:
-            found.append(_Sentence.model_validate(item))
+            found.append(CitedSentence.model_validate(item))
         except ValidationError:
-            return found
+            break
+    return found
+
+
+def capped_retry_after(limit_seconds: float) -> Callable[[Any], None]:
+    """A response hook that shortens a Retry-After (seconds or HTTP date) or retry-after-ms
+    header to at most `limit_seconds` (PROCUREBOT_MISTRAL_RETRY_SECONDS): the SDK waits what
+    the header says, however long, before its own time budget is checked again."""
+
+    def cap(response: Any) -> None:
+        headers = response.headers
+        for name, per_second in (("retry-after", 1.0), ("retry-after-ms", 1000.0)):
+            value = headers.get(name)
+            if value is None:
+                continue
+            try:
+                wait = float(value) / per_second
+            except ValueError:
+                try:
+                    wait = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+                except (TypeError, ValueError):
+                    continue  # unreadable: the SDK ignores it too
+            if wait > limit_seconds:
+                headers[name] = f"{limit_seconds * per_second:g}"
+
+    return cap
 
 
 def _status(status: int) -> str:
