@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: serve test check lint index clean browser postgres office reliability load bench bench-1000
+.PHONY: serve test test-fast check lint index clean browser postgres office reliability load bench bench-1000
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ serve: $(STAMP)  ## set up, then start the web chat on http://127.0.0.1:7860 (of
 
 test: $(STAMP) browser postgres office  ## set up, then run the whole test suite
 	$(BIN)/python -m pytest
+
+# The unit tests alone: no shipped-corpus index, server, subprocess or browser (`slow` ones,
+# marked in tests/conftest.py and by the tests themselves).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -q
 
 # The browser test drives Debian's Chromium through its driver; installed once, when missing.
 browser:

@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         ge=0,
         le=600,
         description="How long 429/5xx replies and timeouts are retried, with backoff, before "
-        "the offline answer is given with a notice.",
+        "the offline answer is given with a notice; a longer Retry-After is shortened to it.",
     )
     users_file: Path | None = Field(
         default=None,

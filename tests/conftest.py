@@ -130,6 +130,18 @@ def cli(engine: Engine, data_dir: Path) -> Iterator[object]:
     yield call
 
 
+# Fixtures that cost a minute or more: the shipped corpus indexed, a database server. A test
+# that uses one (directly or through another fixture) is marked slow, so that
+# `make test-fast` (pytest -m "not slow") runs the unit tests alone.
+HEAVY_FIXTURES = frozenset({"engine", "cli", "server"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Keep each phase's report on the test, for the `reliability` fixture to read."""
