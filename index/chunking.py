@@ -172,22 +172,6 @@ def _without_contained(spans: list[Span]) -> list[Span]:
     return kept
 
 
-def locate(text: str, pieces: list[str]) -> list[int]:
-    """The start of each piece in `text`, searched in order; pieces may overlap but never go
-    backwards. A repeated piece may be placed at an earlier copy: chunks know their spans."""
-    starts: list[int] = []
-    cursor = 0
-    for piece in pieces:
-        start = text.find(piece, cursor)
-        if start < 0:
-            start = text.find(piece)
-        if start < 0:
-            raise ValueError(f"chunk not found verbatim in its document: {piece[:60]!r}")
-        starts.append(start)
-        cursor = start + 1
-    return starts
-
-
 def _headings(text: str) -> list[tuple[int, str]]:
     return [(match.start(), match.group(1).strip()) for match in _HEADING.finditer(text)]
 

@@ -10,6 +10,7 @@ chunks or sentences to find out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,9 +51,9 @@ class StoredDocument:
     title: str = ""
     kind: str = ""
     date: str | None = None
-    date_basis: str = ""  # where the date was read (`index.documents.own_date`), or "guessed…"
+    date_basis: str = ""  # where the date was read (`index.dates.own_date`), or "guessed…"
     language: str = ""
-    catalog_key: str = ""  # the catalog entry its metadata came from (`documents.entry_key`)
+    catalog_key: str = ""  # the catalog entry its metadata came from (`catalog.entry_key`)
     indexed_at: str = ""  # ISO 8601, UTC, when its state was last written
     complete: bool = True  # False: its entries were being written when a run stopped
     stamp: str = ""  # the file's size, times and inode when read ("": hash it to compare)
@@ -80,7 +81,7 @@ def record_metadata(record: StoredDocument) -> dict[str, str | int]:
     }
 
 
-def record_from(source: str, meta: dict[str, Any]) -> StoredDocument:
+def record_from(source: str, meta: Mapping[str, Any]) -> StoredDocument:
     return StoredDocument(
         source=source,
         sha256=str(meta["sha256"]),
@@ -115,7 +116,7 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
     }
 
 
-def chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+def chunk_from(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
     return Chunk(
         id=chunk_id,
         source=str(meta["source"]),
@@ -147,7 +148,7 @@ def sentence_metadata(sentence: StoredSentence) -> dict[str, str | int]:
     }
 
 
-def sentence_from(text: str, meta: dict[str, Any]) -> StoredSentence:
+def sentence_from(text: str, meta: Mapping[str, Any]) -> StoredSentence:
     return StoredSentence(
         str(meta["source"]),
         int(meta["start"]),

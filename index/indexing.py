@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from langchain_core.embeddings import Embeddings
@@ -73,7 +73,45 @@ def update_index(
     scan's unchanged files were found against them); otherwise they are read here."""
     started = time.perf_counter()
     stored = store.stored_documents() if stored is None else stored
-    unreadable = {problem.path for problem in scan.problems}
+    changes = _changes(scan, stored)
+    store.remove_documents([stored[source] for source in changes.removed])
+    store.restamp([replace(stored[s], stamp=stamp) for s, stamp in scan.restamped if s in stored])
+    store.relabel(changes.relabelled)
+    redone = [d.source for d in changes.updated if not stored[d.source].complete]
+
+    embedded = _embed_documents(
+        changes.added, changes.updated, stored, store, embedder, progress, batch_texts
+    )
+    report = IndexReport(
+        added=tuple(d.source for d in changes.added),
+        updated=tuple(d.source for d in changes.updated),
+        removed=changes.removed,
+        relabelled=tuple(r.source for r in changes.relabelled),
+        unchanged=tuple(sorted(changes.unchanged)),
+        skipped=tuple((problem.path, problem.reason) for problem in scan.problems),
+        chunks_embedded=embedded,
+        chunks_total=store.count(),
+        seconds=time.perf_counter() - started,
+        embedding_model=store.embedding_model,
+        notes=_notes(redone, [s for s in changes.removed if not stored[s].complete]),
+    )
+    _log(report)
+    return report
+
+
+@dataclass(frozen=True)
+class _Changes:
+    """What a scan asks of the store, by what is done with each document."""
+
+    added: tuple[Document, ...]  # new: chunked and embedded
+    updated: tuple[Document, ...]  # changed, or left half-written: embedded again
+    relabelled: tuple[StoredDocument, ...]  # only their catalog metadata changed
+    unchanged: tuple[str, ...]  # sources
+    removed: tuple[str, ...]  # sources whose entries are deleted, in order
+
+
+def _changes(scan: CorpusScan, stored: dict[str, StoredDocument]) -> _Changes:
+    """Compare the scan with the store's records (`stored`, by source)."""
     added: list[Document] = []
     updated: list[Document] = []
     relabelled: list[StoredDocument] = []
@@ -91,31 +129,20 @@ def update_index(
         else:  # changed, or left half-written by a run that stopped
             updated.append(document)
     current = {document.source for document in scan.documents} | set(scan.unchanged)
+    unreadable = {problem.path for problem in scan.problems}
     # An unreadable file keeps its last complete version; a half-written one cannot be redone.
     removed = sorted(
         source
         for source, record in stored.items()
         if source not in current and (source not in unreadable or not record.complete)
     )
-    store.remove_documents([stored[source] for source in removed])
-    store.restamp([replace(stored[s], stamp=stamp) for s, stamp in scan.restamped if s in stored])
-    store.relabel(relabelled)
-    redone = [d.source for d in updated if not stored[d.source].complete]
-
-    embedded = _embed_documents(added, updated, stored, store, embedder, progress, batch_texts)
-    report = IndexReport(
-        added=tuple(d.source for d in added),
-        updated=tuple(d.source for d in updated),
-        removed=tuple(removed),
-        relabelled=tuple(r.source for r in relabelled),
-        unchanged=tuple(sorted(unchanged)),
-        skipped=tuple((problem.path, problem.reason) for problem in scan.problems),
-        chunks_embedded=embedded,
-        chunks_total=store.count(),
-        seconds=time.perf_counter() - started,
-        embedding_model=store.embedding_model,
-        notes=_notes(redone, [s for s in removed if not stored[s].complete]),
+    return _Changes(
+        tuple(added), tuple(updated), tuple(relabelled), tuple(unchanged), tuple(removed)
     )
+
+
+def _log(report: IndexReport) -> None:
+    """One INFO line: what the run did."""
     logger.info(
         "indexed: %d added, %d updated, %d removed, %d relabelled, %d unchanged, %d skipped; "
         "%d chunks embedded",
@@ -127,7 +154,6 @@ def update_index(
         len(report.skipped),
         report.chunks_embedded,
     )
-    return report
 
 
 def _label(record: StoredDocument) -> tuple[object, ...]:
@@ -153,8 +179,8 @@ def _notes(redone: list[str], removed: list[str]) -> tuple[str, ...]:
 
 
 def _embed_documents(
-    added: list[Document],
-    updated: list[Document],
+    added: Sequence[Document],
+    updated: Sequence[Document],
     stored: dict[str, StoredDocument],
     store: ChunkStore,
     embedder: Embeddings,

@@ -31,9 +31,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from index.entries import RECORD_VECTOR, StoredDocument, record_from, record_metadata
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import Metadata, PyEmbedding
 
 T = TypeVar("T")
 Call = Callable[[Callable[[], T]], T]
@@ -53,7 +57,7 @@ class _Kept:
 class DocumentRecords:
     """One record per document in a Chroma collection (`index.entries`), read through memory."""
 
-    def __init__(self, collection: Any, call: Call[Any]) -> None:
+    def __init__(self, collection: Collection, call: Call[Any]) -> None:
         self._collection = collection
         self._call = call
         self._writer = f"procurebot-writer-{uuid.uuid4().hex}"
@@ -62,7 +66,7 @@ class DocumentRecords:
         self._lock = threading.Lock()  # guards `_kept` and `_writes`
         self.foreign_writes = 0  # reads that found records another process had written
 
-    def use(self, collection: Any) -> None:
+    def use(self, collection: Collection) -> None:
         """Read and write through another client's handle of the same collection."""
         self._collection = collection
 
@@ -86,11 +90,13 @@ class DocumentRecords:
 
     def _write(self, batch: list[StoredDocument]) -> None:
         def upsert_with_count(count: int) -> None:
+            vectors: list[PyEmbedding] = [RECORD_VECTOR] * (len(batch) + 1)
+            metadatas: list[Metadata] = [*map(record_metadata, batch), self._counter(count)]
             self._collection.upsert(
                 ids=[r.source for r in batch] + [self._writer],
-                embeddings=[RECORD_VECTOR] * (len(batch) + 1),
+                embeddings=vectors,
                 documents=[r.title for r in batch] + [""],
-                metadatas=[record_metadata(r) for r in batch] + [self._counter(count)],
+                metadatas=metadatas,
             )
 
         def keep(kept: dict[str, StoredDocument]) -> None:
@@ -103,9 +109,10 @@ class DocumentRecords:
 
         def delete_then_count(count: int) -> None:
             self._collection.delete(ids=list(sources))
+            vector: list[PyEmbedding] = [RECORD_VECTOR]
             self._collection.upsert(
                 ids=[self._writer],
-                embeddings=[RECORD_VECTOR],
+                embeddings=vector,
                 documents=[""],
                 metadatas=[self._counter(count)],
             )
@@ -148,9 +155,8 @@ class DocumentRecords:
         return {WRITES: count, "at": int(time.time())}
 
     def _counters(self) -> dict[str, int]:
-        found = self._call(
-            partial(self._collection.get, where={WRITES: {"$gte": 0}}, include=["metadatas"])
-        )
+        counters: dict[str, Any] = {WRITES: {"$gte": 0}}
+        found = self._call(partial(self._collection.get, where=counters, include=["metadatas"]))
         return {
             writer: int(meta[WRITES])
             for writer, meta in zip(found["ids"], found["metadatas"] or [], strict=True)
@@ -174,7 +180,7 @@ class DocumentRecords:
         """Delete the counters not written for STALE_WRITER_SECONDS; what is kept stays
         valid (a counter that is written meanwhile is not deleted, and differs anyway)."""
         cutoff = int(time.time()) - STALE_WRITER_SECONDS
-        where = {"$and": [{WRITES: {"$gte": 0}}, {"at": {"$lt": cutoff}}]}
+        where: dict[str, Any] = {"$and": [{WRITES: {"$gte": 0}}, {"at": {"$lt": cutoff}}]}
         stale = self._call(partial(self._collection.get, where=where, include=[]))["ids"]
         if not stale:
             return

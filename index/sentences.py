@@ -5,7 +5,8 @@ bullets, paragraphs), and this module reads that shape into units a citation can
 
 - **sentences** of paragraphs, cut by pysbd (a maintained rule-based segmenter that knows
   abbreviations such as "e.g.", "z. B.", "approx."); a paragraph hard-wrapped in mid-sentence
-  is read as one, so a quote may span its line breaks (verbatim, as the file has them);
+  is read as one, so a quote may span its line breaks (verbatim, as the file has them): the
+  cutting of prose is `index.prose`, the reading of lines into blocks is here;
 - **list items**, each tied to the lead-in sentence above the list ("The current models are:");
 - **table rows**, each tied to its table's header row, so that "7.20" is read under "Output".
 
@@ -19,21 +20,16 @@ Questions and bare titles are not quotable either, and an over-long unit is cut 
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
-from index.documents import Document, front_matter
+from index.documents import Document
+from index.front_matter import front_matter
+from index.prose import MAX_QUOTE_CHARS, TERMINAL, WRAP_WIDTH, quotable, sentence_spans, trimmed
 
 SPLITTER_SIGNATURE = "units-v3"
-MIN_SENTENCE_CHARS = 12
-MAX_QUOTE_CHARS = 600  # a sentence or list item
 MAX_ROW_CHARS = 1200  # a table row is read whole or not at all when it fits
 HEADING_SEPARATOR = " › "
-# A line is hard-wrapped (continues on the next) when the next starts in lower case, or when
-# it ends in no punctuation and is as long as wrapped lines are: a shorter line is a title
-# or label, a longer one was not wrapped.
-MIN_WRAP_WIDTH, WRAP_WIDTH = 50, 100
 
 LABEL_WORDS = 8  # a paragraph's last line this short that is no sentence labels a list below
 SENTENCE, ITEM, ROW = "sentence", "item", "row"
@@ -70,10 +66,6 @@ _MARKUP = re.compile(
 _VALUE_CELL = re.compile(r"\|\s*(?:(?:[$€£]|[A-Z]{3}\s)\s*\d|\d+[.,]\d)")
 # A setext heading's underline: "=====" makes level 1, "-----" level 2.
 _UNDERLINE = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
-_TERMINAL = re.compile(r"[.!?:;]['\"”’)*_`]*\s*$")
-_SHORT_ABBREVIATION = re.compile(r"(?:^|[\s(.])(?:[A-Za-z]|[A-Z][a-z])\.\s*$")
-_ABBREVIATION_END = re.compile(r"\b[a-z]{3,6}\.\s*$")
-_ENDS_LIKE_A_SENTENCE = re.compile(r"[.!]['\"”’)*_`]*$")
 
 
 @dataclass(frozen=True)
@@ -108,15 +100,6 @@ def embedding_text(sentence: Sentence, document_text: str, title: str) -> str:
         lead = document_text[sentence.lead_start : sentence.lead_end]
         return f"{sentence.context(title)}: {lead}\n{own}"
     return f"{sentence.context(title)}: {own}"
-
-
-@functools.lru_cache(maxsize=16)
-def _segmenter(language: str) -> object:
-    import pysbd
-    from pysbd.languages import LANGUAGE_CODES
-
-    code = language if language in LANGUAGE_CODES else "en"
-    return pysbd.Segmenter(language=code, clean=False, char_span=True)
 
 
 class _Reader:
@@ -244,7 +227,7 @@ class _Reader:
             elif first is not None:
                 self._add_row(first)
             return
-        span = _trimmed(self.text, start + len(line) - len(line.lstrip()), end)
+        span = trimmed(self.text, start + len(line) - len(line.lstrip()), end)
         if not any(cell.strip() for cell in self.text[span[0] : span[1]].strip("| ").split("|")):
             return
         if not self.in_table:
@@ -282,7 +265,7 @@ class _Reader:
         (Markdown's lazy continuation): the item's last line ends no sentence and this one
         starts in lower case."""
         last = self.text[self.item[-1][0] : self.item[-1][1]]
-        return line[:1].islower() and not _TERMINAL.search(last)
+        return line[:1].islower() and not TERMINAL.search(last)
 
     def item_span(self) -> tuple[int, int] | None:
         """The open list item's span, from its first line to its last."""
@@ -304,11 +287,11 @@ class _Reader:
         if not self.item:
             return
         spans, self.item = self.item, []
-        self.last_item = _trimmed(self.text, spans[0][0], spans[-1][1])
+        # Trimmed: an item's continuation line may end in spaces (the quote would too).
+        start, end = self.last_item = trimmed(self.text, spans[0][0], spans[-1][1])
         lead = self.list_lead or (-1, -1)
-        start, end = spans[0][0], spans[-1][1]
         if end - start <= MAX_QUOTE_CHARS:
-            if _quotable(self.text[start:end], item=True):
+            if quotable(self.text[start:end], item=True):
                 self.units.append(Sentence(start, end, self.heading, ITEM, lead[0], lead[1]))
             return
         for begin, finish in self._sentences(spans):
@@ -322,7 +305,7 @@ class _Reader:
         spans, self.paragraph = self.paragraph, []
         units = [Sentence(b, e, self.heading) for b, e in self._sentences(spans)]
         self.units += units
-        last_line = _trimmed(self.text, *spans[-1])
+        last_line = trimmed(self.text, *spans[-1])
         if units and units[-1].end == last_line[1]:
             self.last_prose = (units[-1].start, units[-1].end)
         elif len(self.text[last_line[0] : last_line[1]].split()) <= LABEL_WORDS:
@@ -331,71 +314,8 @@ class _Reader:
             self.last_prose = None
 
     def _sentences(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """The quotable sentences of consecutive lines: lines that are hard-wrapped are read
-        together, and each run is cut into sentences by pysbd."""
-        found: list[tuple[int, int]] = []
-        for run in _runs(self.text, spans, self.wrapped):
-            begin, finish = run[0][0], run[-1][1]
-            flat = self.text[begin:finish]
-            for gap_start, gap_end in zip(
-                (e for _, e in run[:-1]), (s for s, _ in run[1:]), strict=True
-            ):
-                flat = (
-                    flat[: gap_start - begin]
-                    + " " * (gap_end - gap_start)
-                    + flat[gap_end - begin :]
-                )
-            for s, e in _segments(flat, self.language):
-                s, e = _trimmed(self.text, begin + s, begin + e)
-                for piece in _cut(self.text, s, e):
-                    if _quotable(self.text[piece[0] : piece[1]]):
-                        found.append(piece)
-        return found
-
-
-def _segments(flat: str, language: str) -> list[tuple[int, int]]:
-    """pysbd's sentences of `flat`, joined again where pysbd cut after an abbreviation it did
-    not know: a one- or two-letter word ("z. B.", "Dr."), or a short lower-case word followed
-    by a lower-case word or a number ("approx. 5 GB")."""
-    spans: list[tuple[int, int]] = []
-    for segment in _segmenter(language).segment(flat):  # type: ignore[attr-defined]
-        start, end = int(segment.start), int(segment.end)
-        if spans and _abbreviated(flat[spans[-1][0] : spans[-1][1]], flat[start:end]):
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((start, end))
-    return spans or [(0, len(flat))]
-
-
-def _abbreviated(before: str, after: str) -> bool:
-    if _SHORT_ABBREVIATION.search(before) and len(before.split()) > 1:  # "No." alone is a reply
-        return True
-    first = after.lstrip()[:1]
-    return bool(_ABBREVIATION_END.search(before)) and (first.islower() or first.isdigit())
-
-
-def _runs(text: str, spans: list[tuple[int, int]], wrapped: bool) -> list[list[tuple[int, int]]]:
-    """Lines grouped into runs read as one: in a hard-wrapped document a line continues into
-    the next (`_continues`); elsewhere every line is its own run."""
-    runs: list[list[tuple[int, int]]] = []
-    for span in spans:
-        if (
-            runs
-            and wrapped
-            and _continues(text[runs[-1][-1][0] : runs[-1][-1][1]], text[span[0] : span[1]])
-        ):
-            runs[-1].append(span)
-        else:
-            runs.append([span])
-    return runs
-
-
-def _continues(line: str, following: str) -> bool:
-    if following[:1].islower():
-        return True
-    if _TERMINAL.search(line):
-        return False
-    return MIN_WRAP_WIDTH <= len(line) <= WRAP_WIDTH
+        """The quotable sentences of consecutive lines (`index.prose.sentence_spans`)."""
+        return sentence_spans(self.text, spans, self.wrapped, self.language)
 
 
 def _hard_wrapped(text: str, lines: list[tuple[int, int]]) -> bool:
@@ -413,36 +333,3 @@ def _plain(heading: str) -> str:
     """A heading's words: Markdown links, emphasis and code marks removed."""
     heading = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
     return re.sub(r"[*_`]+", "", heading).strip()
-
-
-def _trimmed(text: str, begin: int, end: int) -> tuple[int, int]:
-    while begin < end and text[begin].isspace():
-        begin += 1
-    while end > begin and text[end - 1].isspace():
-        end -= 1
-    return begin, end
-
-
-def _cut(text: str, begin: int, end: int) -> list[tuple[int, int]]:
-    """An over-long sentence as pieces of at most MAX_QUOTE_CHARS, cut at words."""
-    pieces = []
-    while end - begin > MAX_QUOTE_CHARS:
-        window = text[begin : begin + MAX_QUOTE_CHARS]
-        cut = window.rindex(" ") if " " in window[MAX_QUOTE_CHARS // 2 :] else MAX_QUOTE_CHARS
-        pieces.append(_trimmed(text, begin, begin + cut))
-        begin = _trimmed(text, begin + cut, end)[0]
-    pieces.append((begin, end))
-    return [p for p in pieces if p[1] > p[0]]
-
-
-def _quotable(text: str, item: bool = False) -> bool:
-    """A claim: not a question, not a bare title, long enough, with letters. A list item
-    stands under its lead-in, so a short one ("Azure CLI") is quotable too."""
-    if len(text) < (3 if item else MIN_SENTENCE_CHARS) or not any(ch.isalpha() for ch in text):
-        return False
-    if text.rstrip().endswith("?"):
-        return False
-    if item:
-        return True
-    has_value = any(ch.isdigit() for ch in text) or ":" in text or "|" in text
-    return len(text.split()) > 6 or has_value or bool(_ENDS_LIKE_A_SENTENCE.search(text))

@@ -1,11 +1,12 @@
-"""The Chroma store of chunks, sentences and document records; the only module that opens one.
+"""The Chroma store of chunks, sentences and document records, as the rest of procurebot uses it.
 
 The store is its own record of what was indexed (`index.entries`): one record per document
 says which version of it is stored and whether all of its entries are, so there is no second
 database to fall out of step with it, and finding what changed reads the records, not the
 chunks (and reads them from memory while no process has written one: `index.records`). The
 collections' metadata names the embedding model that made the vectors and the layout of the
-entries; a store of an older layout is emptied on opening and built again from the documents.
+entries; a store of an older layout is emptied on opening and built again from the documents
+(the collections are opened, checked and dropped by `index.chroma`).
 
 The store lives where its StoreLocation says: in a folder on this machine, which procurebot
 opens itself and checks for locks and damage first (`index.store_files`), or on a Chroma
@@ -20,14 +21,21 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from index import store_files, store_server
+from index import store_files
+from index.chroma import (
+    Collections,
+    checked_collections,
+    collection_gone,
+    empty,
+    open_collections,
+    translated,
+)
 from index.chunking import Chunk
 from index.entries import (
     StoredDocument,
@@ -38,18 +46,17 @@ from index.entries import (
     sentence_id,
     sentence_metadata,
 )
-from index.errors import EmbeddingModelMismatch, StoreDamaged, StoreError
-from index.location import ChromaFolder, ChromaServer, StoreLocation
+from index.errors import StoreDamaged
+from index.location import ChromaFolder, StoreLocation
 from index.records import DocumentRecords
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import Metadata, PyEmbedding
 
 __all__ = ["ChunkStore", "StoredDocument", "StoredSentence"]
 
 logger = logging.getLogger(__name__)
-
-COLLECTION = "procurebot_chunks"
-SENTENCES = "procurebot_sentences"
-DOCUMENTS = "procurebot_documents"
-LAYOUT = 2  # 2: document records; a store of another layout is emptied and built again
 
 # Entries written per Chroma call: each call costs about 20 ms of its own, so documents are
 # written in batches, and below Chroma's own limit on a call's size. Reads by id and by
@@ -69,12 +76,12 @@ class ChunkStore:
     def __init__(
         self,
         location: StoreLocation,
-        collections: tuple[Any, Any, Any],
+        collections: Collections,
         embedding_model: str,
     ) -> None:
         self.location = location
-        self._collection, self._sentences, documents = collections
-        self._records = DocumentRecords(documents, self._call)
+        self._collections = collections
+        self._records = DocumentRecords(collections.documents, self._call)
         # the ids of the sentences this store wrote, by document version (`_written`)
         self._written: OrderedDict[str, list[str]] = OrderedDict()
         self.embedding_model = embedding_model
@@ -90,26 +97,10 @@ class ChunkStore:
         `<path>.damaged-<UTC time>` and a new one is made in its place; on a server, the
         collections are deleted and made again.
         """
-        moved = _empty(location) if rebuild else None
+        moved = empty(location) if rebuild else None
         if isinstance(location, ChromaFolder):
             store_files.check_files(location.path)
-        with _translated(location, opening=True):
-            collections = _collections(location, embedding_model, dim)
-            if (collections[0].metadata or {}).get("layout") != LAYOUT:
-                logger.warning(
-                    "the index %s was made by an earlier procurebot: it is emptied and built "
-                    "again from the documents",
-                    location.where,
-                )
-                _drop_collections(location)
-                collections = _collections(location, embedding_model, dim)
-            for opened in collections:  # damage shows now, not at a question
-                if opened.count():  # loads the vector index; a vector is read from it
-                    opened.get(limit=1, include=["embeddings"])
-        for opened in collections[:2]:
-            stored = (opened.metadata or {}).get("embedding_model")
-            if stored != embedding_model:
-                raise EmbeddingModelMismatch(str(stored), embedding_model)
+        collections = checked_collections(location, embedding_model, dim)
         store = cls(location, collections, embedding_model)
         store.moved_aside = moved
         return store
@@ -118,11 +109,11 @@ class ChunkStore:
         """Run one Chroma call, its failures translated into StoreError."""
         if isinstance(self.location, ChromaFolder):  # Chroma would wait forever on a lock
             store_files.check_database(self.location.path, missing_ok=False)
-        with _translated(self.location):
+        with translated(self.location):
             return action()
 
     def count(self) -> int:
-        return int(self._call(self._collection.count))
+        return int(self._call(self._collections.chunks.count))
 
     # The document records: what is stored, and what was being written when a run stopped.
 
@@ -135,7 +126,7 @@ class ChunkStore:
         try:
             records = self._records.read()
         except StoreDamaged as exc:
-            if not (isinstance(self.location, ChromaFolder) and _collection_gone(exc)):
+            if not (isinstance(self.location, ChromaFolder) and collection_gone(exc)):
                 raise
             self._reopen(self.location.path)  # another process rebuilt it: new collections
             return self._records.read()
@@ -144,13 +135,11 @@ class ChunkStore:
         return records
 
     def _reopen(self, path: Path) -> None:
-        dim = int((self._collection.metadata or {}).get("dim", 0))
-        with _translated(self.location, opening=True):
+        dim = int((self._collections.chunks.metadata or {}).get("dim", 0))
+        with translated(self.location, opening=True):
             store_files.forget(path)
-            self._collection, self._sentences, documents = _collections(
-                self.location, self.embedding_model, dim
-            )
-        self._records.use(documents)
+            self._collections = open_collections(self.location, self.embedding_model, dim)
+        self._records.use(self._collections.documents)
         logger.info("another process re-indexed %s: opened it again", self.location.where)
 
     def begin_writing(self, records: Sequence[StoredDocument]) -> None:
@@ -169,6 +158,7 @@ class ChunkStore:
     def relabel(self, records: Sequence[StoredDocument]) -> None:
         """Give the documents' chunks the title, kind, date and language of their records,
         then store the records: metadata only, nothing is embedded again."""
+        chunks = self._collections.chunks
         for record in records:
             ids = record.chunk_ids()
             labels = {
@@ -179,14 +169,12 @@ class ChunkStore:
             }
             for begin in range(0, len(ids), READ_IDS):
                 found = self._call(
-                    partial(
-                        self._collection.get,
-                        ids=ids[begin : begin + READ_IDS],
-                        include=["metadatas"],
-                    )
+                    partial(chunks.get, ids=ids[begin : begin + READ_IDS], include=["metadatas"])
                 )
-                metadatas = [{**meta, **labels} for meta in found["metadatas"] or []]
-                self._call(partial(self._collection.update, ids=found["ids"], metadatas=metadatas))
+                metadatas: list[Metadata] = [
+                    {**meta, **labels} for meta in found["metadatas"] or []
+                ]
+                self._call(partial(chunks.update, ids=found["ids"], metadatas=metadatas))
         self.finish_writing(records)
 
     def _write_records(self, records: Sequence[StoredDocument], *, complete: bool) -> None:
@@ -211,7 +199,7 @@ class ChunkStore:
         """Store sentences, each with its document version's key (as for its chunks): all of
         a version's sentences in one call."""
         self._upsert(
-            self._sentences,
+            self._collections.sentences,
             ids=[sentence_id(key, s) for key, s in sentences],
             vectors=vectors,
             documents=[s.text for _, s in sentences],
@@ -229,7 +217,7 @@ class ChunkStore:
     def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         """Store chunks."""
         self._upsert(
-            self._collection,
+            self._collections.chunks,
             ids=[chunk.id for chunk in chunks],
             vectors=vectors,
             documents=[chunk.text for chunk in chunks],
@@ -238,20 +226,21 @@ class ChunkStore:
 
     def _upsert(
         self,
-        collection: Any,
+        collection: Collection,
         ids: list[str],
         vectors: Sequence[Sequence[float]],
         documents: list[str],
-        metadatas: list[dict[str, Any]],
+        metadatas: list[Metadata],
     ) -> None:
         """Write entries WRITE_BATCH at a time, in order."""
         for begin in range(0, len(ids), WRITE_BATCH):
             end = begin + WRITE_BATCH
+            embeddings: list[PyEmbedding] = [list(vector) for vector in vectors[begin:end]]
             self._call(
                 partial(
                     collection.upsert,
                     ids=ids[begin:end],
-                    embeddings=[list(vector) for vector in vectors[begin:end]],
+                    embeddings=embeddings,
                     documents=documents[begin:end],
                     metadatas=metadatas[begin:end],
                 )
@@ -267,13 +256,16 @@ class ChunkStore:
         if by_id:
             chunk_ids = [chunk_id for r in by_id for chunk_id in r.chunk_ids()]
             sentence_ids = [i for r in by_id for i in self._written[r.key]]
-            for collection, ids in ((self._collection, chunk_ids), (self._sentences, sentence_ids)):
+            for collection, ids in (
+                (self._collections.chunks, chunk_ids),
+                (self._collections.sentences, sentence_ids),
+            ):
                 for begin in range(0, len(ids), READ_IDS):  # below SQLite's variable limit
                     self._call(partial(collection.delete, ids=ids[begin : begin + READ_IDS]))
         known = {r.source for r in by_id}
         for where in _by_source([r.source for r in records if r.source not in known]):
-            self._call(partial(self._collection.delete, where=where))
-            self._call(partial(self._sentences.delete, where=where))
+            self._call(partial(self._collections.chunks.delete, where=where))
+            self._call(partial(self._collections.sentences.delete, where=where))
         for record in records:
             self._written.pop(record.key, None)
 
@@ -285,7 +277,7 @@ class ChunkStore:
         for begin in range(0, len(ids), READ_IDS):
             result = self._call(
                 partial(
-                    self._collection.get,
+                    self._collections.chunks.get,
                     ids=ids[begin : begin + READ_IDS],
                     include=["documents", "metadatas", "embeddings"],
                 )
@@ -310,7 +302,9 @@ class ChunkStore:
         """The ids (`<document key>:s<start>-<end>`) of the documents' stored sentences."""
         ids: list[str] = []
         for where in _by_source(sources):
-            ids += self._call(partial(self._sentences.get, where=where, include=[]))["ids"]
+            ids += self._call(partial(self._collections.sentences.get, where=where, include=[]))[
+                "ids"
+            ]
         return ids
 
     def version_sentence_ids(self, records: Sequence[StoredDocument]) -> dict[str, list[str]]:
@@ -329,7 +323,7 @@ class ChunkStore:
             return []
         result = self._call(
             partial(
-                self._sentences.get,
+                self._collections.sentences.get,
                 ids=list(ids),
                 include=["documents", "metadatas", "embeddings"],
             )
@@ -346,7 +340,9 @@ class ChunkStore:
         """The stored embeddings of the given chunk ids."""
         if not ids:
             return {}
-        result = self._call(lambda: self._collection.get(ids=list(ids), include=["embeddings"]))
+        result = self._call(
+            lambda: self._collections.chunks.get(ids=list(ids), include=["embeddings"])
+        )
         embeddings = result["embeddings"] if result["embeddings"] is not None else []
         return {
             chunk_id: [float(x) for x in vector]
@@ -359,9 +355,10 @@ class ChunkStore:
         if total == 0:
             return []
         wanted = min(k, total)
+        query: list[PyEmbedding] = [list(vector)]
         result = self._call(
-            lambda: self._collection.query(
-                query_embeddings=[list(vector)],
+            lambda: self._collections.chunks.query(
+                query_embeddings=query,
                 n_results=wanted,
                 include=["documents", "metadatas", "distances"],
             )
@@ -383,90 +380,7 @@ class ChunkStore:
         ]
 
 
-def _collection_gone(exc: StoreError) -> bool:
-    """The error says a collection this store holds was deleted (`index --rebuild` elsewhere)."""
-    from chromadb.errors import NotFoundError
-
-    return isinstance(exc.__cause__, NotFoundError) or "does not exist" in str(exc)
-
-
 def _by_source(sources: Sequence[str]) -> Iterator[dict[str, Any]]:
     """Chroma filters on the documents' source, SOURCES_PER_CALL documents each."""
     for begin in range(0, len(sources), SOURCES_PER_CALL):
         yield {"source": {"$in": list(sources[begin : begin + SOURCES_PER_CALL])}}
-
-
-def _collections(location: StoreLocation, embedding_model: str, dim: int) -> tuple[Any, Any, Any]:
-    """The chunks, sentences and document records collections, made if missing."""
-    client = _client(location)
-    vectors = {"embedding_model": embedding_model, "dim": dim, "layout": LAYOUT}
-    chunks, sentences, documents = (
-        client.get_or_create_collection(
-            name,
-            embedding_function=None,
-            metadata=metadata,
-            configuration={"hnsw": {"space": "cosine"}},
-        )
-        for name, metadata in (
-            (COLLECTION, vectors),
-            (SENTENCES, vectors),
-            (DOCUMENTS, {"layout": LAYOUT}),
-        )
-    )
-    return chunks, sentences, documents
-
-
-def _client(location: StoreLocation) -> Any:
-    """A Chroma client of the store's home; Chroma's product telemetry off."""
-    import chromadb
-    from chromadb.config import Settings
-
-    if isinstance(location, ChromaServer):
-        store_server.check_reachable(location)
-        client = chromadb.HttpClient(
-            host=location.host,
-            port=location.port,
-            ssl=location.ssl,
-            settings=Settings(
-                anonymized_telemetry=False,
-                chroma_server_host=location.host,  # not CHROMA_SERVER_HOST from the environment
-                chroma_server_http_port=location.port,
-            ),
-        )
-        store_server.limit_waits(client)
-        return client
-    location.path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(location.path), settings=Settings(anonymized_telemetry=False)
-    )
-
-
-def _translated(location: StoreLocation, *, opening: bool = False) -> AbstractContextManager[None]:
-    """Chroma's failures at `location` as StoreError messages that say what to do."""
-    if isinstance(location, ChromaServer):
-        return store_server.translated(location, opening=opening)
-    return store_files.translated(location.path, opening=opening)
-
-
-def _empty(location: StoreLocation) -> Path | None:
-    """Drop the collections; a folder too damaged for that is moved aside. Where to, if so."""
-    if isinstance(location, ChromaFolder):
-        if not location.path.exists():
-            return None
-        try:
-            store_files.check_files(location.path)
-            _drop_collections(location)
-        except StoreDamaged as exc:
-            return store_files.move_aside(location.path, exc)
-        return None
-    _drop_collections(location)
-    return None
-
-
-def _drop_collections(location: StoreLocation) -> None:
-    with _translated(location, opening=True):
-        client = _client(location)
-        existing = {c.name for c in client.list_collections()}
-        for name in (COLLECTION, SENTENCES, DOCUMENTS):
-            if name in existing:
-                client.delete_collection(name)

@@ -8,7 +8,7 @@ Chroma's native code crashes the process on it. A damaged store is moved aside b
 
 None of this applies to a Chroma server: its files are the server's. The module imports
 chromadb (its errors, and the registry of open stores that `forget` clears) only inside the
-functions that need it; `index.store` remains the only module that opens a store.
+functions that need it; `index.chroma` remains the only module that opens a store.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 DATABASE = "chroma.sqlite3"
 LOCK_WAIT_SECONDS = 5.0  # how long a lock held by another program is waited for
 REBUILD = "run `procurebot index --rebuild` to rebuild it from the documents"
+# The private class attributes of chromadb's SharedSystemClient that `forget` changes: its
+# instances by folder, and how many clients use each.
+CHROMA_REGISTRIES = ("_identifier_to_refcount", "_identifier_to_system")
 
 
 def move_aside(path: Path, problem: StoreDamaged) -> Path:
@@ -43,11 +46,21 @@ def move_aside(path: Path, problem: StoreDamaged) -> Path:
 
 def forget(path: Path) -> None:
     """Drop Chroma's instance for `path`, kept for the life of the process, so that the next
-    client opens the files now there (the old one closes when no collection refers to it)."""
+    client opens the files now there (the old one closes when no collection refers to it).
+
+    This is the one place procurebot changes chromadb's private state, and why: chromadb keeps
+    one instance (its database and vector indexes) per folder in class attributes of its
+    SharedSystemClient (CHROMA_REGISTRIES), and every new client of that folder reuses it, so
+    a store moved aside, or rebuilt by another process, would be read as it was. chromadb's
+    public `SharedSystemClient.clear_system_cache()` drops the instances of every folder,
+    those of other stores open in this process too; nothing public drops one folder's.
+    tests/test_store_files.py fails, naming the chromadb version, if an upgrade removes or
+    renames these attributes.
+    """
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
-    SharedSystemClient._identifier_to_system.pop(str(path), None)
+    for registry in CHROMA_REGISTRIES:
+        getattr(SharedSystemClient, registry).pop(str(path), None)
 
 
 def check_files(path: Path) -> None:

@@ -8,7 +8,7 @@ address and what to do: StoreUnreachable for a server that does not answer.
 
 The local folder's checks (locks, damaged files, moving aside) do not apply: the server owns
 its files. The module imports httpx (Chroma's HTTP library) and chromadb's errors inside the
-functions that need them; `index.store` remains the only module that opens a store.
+functions that need them; `index.chroma` remains the only module that opens a store.
 """
 
 from __future__ import annotations

@@ -102,14 +102,14 @@ def _files(settings: Settings) -> dict[str, str]:
 def _index(chroma_dir: Path) -> dict[str, str]:
     if not chroma_dir.exists():
         return {}
+    from index.chroma import COLLECTION, SENTENCES, client
     from index.location import ChromaFolder
-    from index.store import COLLECTION, SENTENCES, _client
 
-    client = _client(ChromaFolder(chroma_dir))
+    chroma = client(ChromaFolder(chroma_dir))
     entries: dict[str, str] = {}
     for name in (COLLECTION, SENTENCES):
-        if name in {c.name for c in client.list_collections()}:
-            got = client.get_collection(name).get(include=["metadatas"])
+        if name in {c.name for c in chroma.list_collections()}:
+            got = chroma.get_collection(name).get(include=["metadatas"])
             for entry_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
                 entries[f"{name}/{entry_id}"] = str(meta.get("source"))
     return entries

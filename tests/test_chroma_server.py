@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
+from index import chroma as index_chroma
 from index.chunking import Chunk
 from index.documents import scan_corpus
 from index.errors import EmbeddingModelMismatch, StoreError, StoreUnreachable
 from index.location import ChromaServer
-from index.store import COLLECTION, ChunkStore, _client
+from index.store import ChunkStore
 from tests.conftest import CORPUS, run_cli
 from tests.servers import free_port, start_chroma, start_serve, stop
 
@@ -91,7 +92,7 @@ def test_index_and_ask_keep_the_index_on_the_server(
     answer = done.stdout.decode()
     assert "$2" in answer and "Sources:" in answer and "corpus/" in answer
     assert not (data / "chroma").exists(), "no local store"
-    assert _client(chroma).get_collection(COLLECTION).count() > 0
+    assert index_chroma.client(chroma).get_collection(index_chroma.COLLECTION).count() > 0
 
 
 def test_chroma_url_names_the_same_server(

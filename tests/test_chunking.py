@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.settings import PROJECT_ROOT
-from index.chunking import CHUNK_SIZE, chunk_document, locate
+from index.chunking import CHUNK_SIZE, chunk_document
 from index.documents import scan_corpus
 from tests.conftest import make_document
 
@@ -38,10 +38,6 @@ def test_chunk_ids_change_with_the_content() -> None:
     first = chunk_document(make_document("Some text."))[0]
     changed = chunk_document(replace(make_document("Some text."), sha256="1" * 64))[0]
     assert first.id != changed.id
-
-
-def test_locate_finds_repeated_pieces_in_order() -> None:
-    assert locate("ab ab ab", ["ab", "ab", "ab"]) == [0, 3, 6]
 
 
 @settings(max_examples=150, deadline=None)

@@ -6,17 +6,11 @@ from pathlib import Path
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from index.documents import (
-    KINDS,
-    front_matter,
-    newest_date,
-    own_date,
-    own_description,
-    parse_date,
-    read_catalog,
-    scan_corpus,
-)
+from index.catalog import KINDS, read_catalog
+from index.dates import newest_date, own_date, parse_date
+from index.documents import scan_corpus
 from index.errors import CatalogError
+from index.front_matter import front_matter, own_description
 from index.loaders import page_at
 from tests.conftest import text_pdf
 

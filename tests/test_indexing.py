@@ -11,6 +11,8 @@ from chromadb.api.models.Collection import Collection
 from bot.answering.engine import Engine, open_store, refresh_index
 from bot.answering.retrieval import Passage
 from bot.settings import Settings
+from index import catalog as index_catalog
+from index import chroma as index_chroma
 from index import documents as index_documents
 from index import records as index_records
 from index import store as index_store
@@ -28,7 +30,7 @@ def _sentences_of(store: ChunkStore, source: str) -> list[tuple[StoredSentence, 
 
 def _sentence_sources(store: ChunkStore) -> dict[str, str]:
     """Every sentence entry in the store, read whole: its id and its document's source."""
-    got = store._sentences.get(include=["metadatas"])
+    got = store._collections.sentences.get(include=["metadatas"])
     return {i: str(meta["source"]) for i, meta in zip(got["ids"], got["metadatas"], strict=True)}
 
 
@@ -185,7 +187,7 @@ def test_sentences_of_a_removed_file_left_by_a_crash_are_removed(
     # as if killed after a removed file's chunks were deleted, before its sentences were
     alpha = store.stored_documents()["corpus/alpha.md"]
     store.begin_writing([alpha])
-    store._collection.delete(where={"source": "corpus/alpha.md"})
+    store._collections.chunks.delete(where={"source": "corpus/alpha.md"})
     (small_corpus / "alpha.md").unlink()
     report = refresh_index(settings, store, embedder)
     assert report.removed == ("corpus/alpha.md",)
@@ -204,7 +206,7 @@ def test_a_file_restored_after_a_killed_removal_is_indexed_again(
     alpha = store.stored_documents()["corpus/alpha.md"]
     text = (small_corpus / "alpha.md").read_text(encoding="utf-8")
     store.begin_writing([alpha])  # as if killed while removing alpha.md's entries
-    store._collection.delete(where={"source": "corpus/alpha.md"})
+    store._collections.chunks.delete(where={"source": "corpus/alpha.md"})
     (small_corpus / "alpha.md").write_text(text, encoding="utf-8")  # the same bytes again
     report = refresh_index(settings, store, embedder)
     assert report.updated == ("corpus/alpha.md",)
@@ -344,9 +346,9 @@ def test_a_store_of_an_earlier_layout_is_emptied_and_built_again(
     tmp_path: Path, small_corpus: Path, embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = _settings(tmp_path, small_corpus)
-    client = index_store._client(settings.store_location)
+    client = index_chroma.client(settings.store_location)
     old = client.create_collection(  # as procurebot made it before document records
-        index_store.COLLECTION,
+        index_chroma.COLLECTION,
         embedding_function=None,
         metadata={"embedding_model": embedder.name, "dim": embedder.dim},
     )
@@ -383,7 +385,7 @@ def test_an_unreadable_file_left_half_written_is_removed(
     assert [source for source, _ in report.skipped] == ["corpus/beta.txt"]
     assert report.removed == ("corpus/beta.txt",)
     assert "corpus/beta.txt" not in store.stored_documents()
-    chunks = store._collection.get(include=["metadatas"])["metadatas"] or []
+    chunks = store._collections.chunks.get(include=["metadatas"])["metadatas"] or []
     assert chunks and all(meta["source"] != "corpus/beta.txt" for meta in chunks)
     assert store.sentence_ids(["corpus/beta.txt"]) == []
 
@@ -407,7 +409,7 @@ def test_a_catalog_edit_relabels_the_document_without_embedding_it_again(
     before = engine.ask("How much does Alpha cost per million input tokens?")
     assert {c.title for c in before.citations} == {"Alpha pricing"}
 
-    index_documents.write_catalog_entry(
+    index_catalog.write_catalog_entry(
         small_corpus / "catalog.toml",
         "alpha.md",
         {
@@ -452,14 +454,14 @@ def test_a_catalog_entry_is_written_in_place_keeping_the_rest(tmp_path: Path) ->
         '# B is the price list\n[documents."b.md"]\ntitle = "B"\nkind = "news"\n',
         encoding="utf-8",
     )
-    index_documents.write_catalog_entry(path, "a.md", {"title": 'A "quoted"', "kind": "other"})
-    index_documents.write_catalog_entry(path, "価格表.md", {"title": "価格表", "kind": "other"})
+    index_catalog.write_catalog_entry(path, "a.md", {"title": 'A "quoted"', "kind": "other"})
+    index_catalog.write_catalog_entry(path, "価格表.md", {"title": "価格表", "kind": "other"})
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# our catalog\n\n") and "# B is the price list\n" in text
-    catalog = index_documents.read_catalog(path)
+    catalog = index_catalog.read_catalog(path)
     assert catalog["a.md"] == {"title": 'A "quoted"', "kind": "other"}
     assert catalog["b.md"] == {"title": "B", "kind": "news"}
     assert catalog["価格表.md"]["title"] == "価格表"
-    with pytest.raises(index_documents.CatalogError):
-        index_documents.write_catalog_entry(path, "a.md", {"title": "A", "kind": "blog"})
+    with pytest.raises(index_catalog.CatalogError):
+        index_catalog.write_catalog_entry(path, "a.md", {"title": "A", "kind": "blog"})
     assert path.read_text(encoding="utf-8") == text  # a refused entry changes nothing

@@ -190,9 +190,10 @@ FILLER = """
 import random, sys
 from pathlib import Path
 from index.location import ChromaFolder
-from index.store import SENTENCES, ChunkStore, StoredSentence, _client
+from index.chroma import SENTENCES, client
+from index.store import ChunkStore, StoredSentence
 path = ChromaFolder(Path(sys.argv[1]))
-meta = _client(path).get_collection(SENTENCES).metadata
+meta = client(path).get_collection(SENTENCES).metadata
 store = ChunkStore.open(path, meta["embedding_model"], meta["dim"])
 rng = random.Random(7)
 sentences = [StoredSentence("corpus/filler.md", i, i + 1, "", "filler") for i in range(1200)]
@@ -384,12 +385,12 @@ def test_indexing_killed_halfway_is_repaired_by_the_next_run(
 
 def _stored_entries(settings: Settings) -> dict[str, list[tuple[str, tuple[str, int, int]]]]:
     """Each collection's ids with their (source, start, end)."""
-    from index.store import COLLECTION, SENTENCES, _client
+    from index.chroma import COLLECTION, SENTENCES, client
 
-    client = _client(settings.store_location)
+    chroma = client(settings.store_location)
     entries: dict[str, list[tuple[str, tuple[str, int, int]]]] = {}
     for kind, name in (("chunks", COLLECTION), ("sentences", SENTENCES)):
-        got = client.get_collection(name).get(include=["metadatas"])
+        got = chroma.get_collection(name).get(include=["metadatas"])
         entries[kind] = [
             (entry_id, (str(meta["source"]), int(meta["start"]), int(meta["end"])))
             for entry_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True)

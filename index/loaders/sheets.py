@@ -10,7 +10,8 @@ empty in every row of a block are left out. Workbooks are read with openpyxl (ca
 values, not formulas); CSV files are UTF-8 (a byte-order mark is allowed), their delimiter
 (comma, semicolon, tab or pipe) found by the standard library's sniffer.
 
-A file that cannot be read raises DocumentError with a one-line reason.
+A file that cannot be read raises DocumentError with a one-line reason, and a workbook that
+would unpack too large (a zip bomb) is refused before it is opened.
 """
 
 from __future__ import annotations
@@ -24,16 +25,24 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from index.errors import DocumentError
+from index.loaders.damage import MALFORMED, check_unpacked_size
+from index.loaders.loaded import Loaded
 
-SHEET_SUFFIXES = frozenset({".xlsx", ".csv"})
+SUFFIXES = frozenset({".xlsx", ".csv"})
 MAX_CELLS = 500_000  # read at most this many cells of a workbook or CSV file
 _DELIMITERS = ",;\t|"
 Cell = object
 
 
-def sheet_text(path: Path, data: bytes, malformed: tuple[type[Exception], ...]) -> str:
-    """The text of a workbook or CSV file; DocumentError when it cannot be read. `malformed`
-    are the errors a parser of a damaged file raises besides its own."""
+def load(path: Path, data: bytes) -> Loaded:
+    """The rows of a workbook or CSV file as tables; DocumentError when it cannot be read."""
+    if path.suffix.lower() == ".xlsx":
+        check_unpacked_size(path, data)
+    return Loaded(sheet_text(path, data))
+
+
+def sheet_text(path: Path, data: bytes) -> str:
+    """The text of a workbook or CSV file; DocumentError when it cannot be read."""
     if path.suffix.lower() == ".csv":
         return _csv_text(path, data)
     from openpyxl import load_workbook
@@ -45,7 +54,7 @@ def sheet_text(path: Path, data: bytes, malformed: tuple[type[Exception], ...]) 
         EOFError,
         NotImplementedError,  # "zip file version 8.4": a damaged zip directory
         InvalidFileException,
-        *malformed,
+        *MALFORMED,
     )
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
