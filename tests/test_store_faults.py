@@ -14,7 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -261,9 +261,8 @@ def test_a_locked_store_says_so_and_works_once_released(
     holder = sqlite3.connect(settings.chroma_dir / DATABASE, isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")
-        started = time.monotonic()
+        # Chroma alone waits forever: run_cli's timeout fails the test if procurebot does too.
         shown = one_error_line(procurebot(settings, "ask", QUESTION))
-        assert time.monotonic() - started < 60, "Chroma alone waits forever"
         assert "locked by another program" in shown and "try again" in shown
         assert "locked by another program" in one_error_line(procurebot(settings, "index"))
         with pytest.raises(StoreLocked, match="try again"):
@@ -326,6 +325,26 @@ def _generate_documents(corpus: Path, count: int) -> None:
         )
 
 
+# `procurebot index`, parked for its kill where it hurts most: the second batch's records are
+# marked "writing" and its sentences written, its chunks not yet. Deterministic: the test kills
+# the run once it says it is there, with no race against the indexer.
+_STOPS_HALFWAY = """
+import sys, threading
+from index.store import ChunkStore
+add, calls = ChunkStore.add, []
+def add_then_park(self, chunks, vectors):
+    calls.append(len(chunks))
+    if len(calls) == 2:
+        print("halfway", flush=True)
+        threading.Event().wait()  # until killed
+    add(self, chunks, vectors)
+ChunkStore.add = add_then_park
+from bot.cli import main
+sys.argv = ["procurebot", "index"]
+main()
+"""
+
+
 def test_indexing_killed_halfway_is_repaired_by_the_next_run(
     tmp_path: Path, small_corpus: Path, reliability: Recorder
 ) -> None:
@@ -341,21 +360,23 @@ def test_indexing_killed_halfway_is_repaired_by_the_next_run(
     environment = {**os.environ, "PROCUREBOT_DATA_DIR": str(settings.data_dir)}
     environment["PROCUREBOT_CORPUS_DIR"] = str(small_corpus)
     environment["PROCUREBOT_INDEX_BATCH_TEXTS"] = "4"  # several writes to land a kill between
-    run = subprocess.Popen(
-        [str(Path(sys.executable).with_name("procurebot")), "index"],
+    with subprocess.Popen(
+        [sys.executable, "-c", _STOPS_HALFWAY],
         env=environment,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-    )
-    written, deadline = 0, time.monotonic() + 300
-    while run.poll() is None and time.monotonic() < deadline:
-        written = _chunks_written(settings.chroma_dir / DATABASE)
-        if 0 < written < len(chunks):
+    ) as run:
+        watchdog = threading.Timer(300, run.kill)  # a hang fails the test, not the whole run
+        watchdog.start()
+        try:
+            assert run.stdout is not None
+            halfway = run.stdout.readline()  # blocks until the run is parked mid-write
             run.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.05)
-    run.wait(timeout=60)
-    assert run.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+        finally:
+            watchdog.cancel()
+    assert halfway == b"halfway\n", "the run ended before its second batch"
+    assert run.returncode == -signal.SIGKILL
+    written = _chunks_written(settings.chroma_dir / DATABASE)
     assert 0 < written < len(chunks)
 
     done = run_cli(
