@@ -125,6 +125,7 @@ def test_index_twice_embeds_nothing_the_second_time(cli) -> None:
         assert f"{label:<10}  0  -" in out
 
 
+@pytest.mark.slow  # subprocesses or many index runs: not in make test-fast
 def test_first_use_builds_the_index_then_a_rebuild_embeds_all(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.answering.engine import Engine
 from bot.settings import Settings
 from tests.conftest import run_cli
@@ -57,6 +59,7 @@ def test_a_deleted_file_is_never_quoted_again(tmp_path: Path) -> None:
     assert engine.pending_changes() == []
 
 
+@pytest.mark.slow  # subprocesses or many index runs: not in make test-fast
 def test_a_running_engine_takes_in_another_process_s_re_index(tmp_path: Path) -> None:
     engine = _engine(tmp_path, fresh_reindex_kb=0)  # it does not re-index by itself
     assert "4,200 EUR" in _quoted(engine)
@@ -100,6 +103,7 @@ def test_the_chat_badge_counts_what_the_documents_tab_lists(tmp_path: Path) -> N
     assert "3 documents" in badge()  # another process's index run
 
 
+@pytest.mark.slow  # subprocesses or many index runs: not in make test-fast
 def test_a_rebuild_by_another_process_is_taken_in(tmp_path: Path) -> None:
     engine = _engine(tmp_path, fresh_reindex_kb=0)
     assert "4,200 EUR" in _quoted(engine)

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bot.answering.engine import Engine
 from bot.answering.retrieval import HybridRetriever, Passage
@@ -37,6 +38,7 @@ def _state(retriever: HybridRetriever, engine: Engine) -> dict[str, object]:
     }
 
 
+@pytest.mark.slow  # subprocesses or many index runs: not in make test-fast
 def test_a_reindex_loads_only_what_changed_and_ends_as_a_fresh_load(
     tmp_path: Path, small_corpus: Path
 ) -> None:

@@ -82,6 +82,7 @@ def test_a_bad_line_is_named(tmp_path: Path) -> None:
         question_sets.load_items(path)
 
 
+@pytest.mark.slow  # subprocesses or many index runs: not in make test-fast
 def test_eval_runs_a_question_set_over_any_corpus_folder(tmp_path: Path) -> None:
     corpus = tmp_path / "vendor"
     corpus.mkdir()

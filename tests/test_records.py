@@ -154,6 +154,7 @@ ACTIONS = st.lists(
 )
 
 
+@pytest.mark.slow  # subprocesses or many index runs: not in make test-fast
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

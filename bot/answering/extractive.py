@@ -51,9 +51,7 @@ from bot.answering.facts.grounding import (
 from bot.answering.facts.timeline import ASKS as ASKS_AVAILABILITY
 from bot.answering.facts.timeline import events, replacements
 from bot.answering.keywords import query_terms, stem, terms
-from bot.answering.ranking import Scored, choose, rank, rerank
-from bot.answering.retrieval import Candidate, HybridRetriever, Retrieval
-from bot.answering.sections import (
+from bot.answering.own_text import (
     FRAMING,
     Citations,
     conflict_section,
@@ -62,6 +60,8 @@ from bot.answering.sections import (
     status_section,
     unit_estimate_section,
 )
+from bot.answering.ranking import Scored, choose, rank, rerank
+from bot.answering.retrieval import Candidate, HybridRetriever, Retrieval
 from index.language import guess_language
 
 BACKEND = "extractive"

@@ -26,8 +26,8 @@ from pydantic_core import from_json
 from bot.answering.answers import Answer
 from bot.answering.contract import Unavailable
 from bot.answering.extractive import Supplements
+from bot.answering.own_text import Citations, not_answered
 from bot.answering.retrieval import Candidate, Passage, Retrieval
-from bot.answering.sections import Citations, not_answered
 from bot.answering.verify import locate
 from bot.errors import MistralKeyRejected
 from bot.settings import Settings

@@ -17,8 +17,8 @@ from langchain_core.embeddings import Embeddings
 
 from bot.answering.calibration import Gates, Probe, calibrate, reference_probes
 from bot.answering.facts.entities import Aliases, Families
+from bot.answering.in_memory import LoadedIndex
 from bot.answering.keywords import query_terms
-from bot.answering.loaded_index import LoadedIndex
 from bot.answering.questions import question_parts
 from index.chunking import Chunk
 from index.store import ChunkStore, StoredSentence
