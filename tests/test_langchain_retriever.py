@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
+from pydantic import ValidationError
 
 from bot.answering.engine import Engine
 from bot.answering.langchain_retriever import ProcurebotRetriever
@@ -38,10 +39,25 @@ def test_documents_are_the_passages_verbatim_with_their_citation(engine: Engine)
     assert any("Azure" in d.page_content or "Bedrock" in d.page_content for d in documents)
 
 
-def test_k_limits_the_documents_and_a_blank_question_is_refused(engine: Engine) -> None:
+def test_k_is_the_number_of_documents_and_bad_input_is_refused(engine: Engine) -> None:
     assert len(ProcurebotRetriever(engine=engine, k=2).invoke("What does it cost?")) == 2
+    more = engine.settings.top_k + 3
+    assert len(ProcurebotRetriever(engine=engine, k=more).invoke("What does it cost?")) == more
+    for wrong in (0, -1):
+        with pytest.raises(ValidationError):
+            ProcurebotRetriever(engine=engine, k=wrong)
     with pytest.raises(QuestionError):
         ProcurebotRetriever(engine=engine).invoke("   ")
+
+
+def test_what_the_person_should_know_travels_with_each_document(engine: Engine) -> None:
+    long = "What does Mistral Medium 3 cost? " * 400  # over PROCUREBOT_MAX_QUESTION_CHARS
+    documents = ProcurebotRetriever(engine=engine, k=2).invoke(long)
+    assert documents and all(
+        any("characters long" in notice for notice in d.metadata["notices"]) for d in documents
+    )
+    short = ProcurebotRetriever(engine=engine, k=1).invoke("What does Mistral Medium 3 cost?")
+    assert short[0].metadata["notices"] == []
 
 
 def test_the_readme_example_runs(

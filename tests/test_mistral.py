@@ -6,13 +6,14 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pydantic import SecretStr
 
 from bot.answering.answers import Answer
 from bot.answering.engine import Engine
-from bot.answering.mistral import MistralAnswerer, passage_id
+from bot.answering.mistral import MistralAnswerer, capped_retry_after, passage_id
 from bot.errors import MistralKeyRejected
 from bot.settings import PROJECT_ROOT
 from tests.conftest import run_cli
@@ -199,6 +200,47 @@ def test_a_long_retry_after_is_capped_by_the_retry_budget(
     answer = online.ask(PRICE)
     assert answer.backend == "mistral"
     assert waits == [2.0]
+
+
+@pytest.mark.parametrize(
+    ("header", "shown"),
+    [
+        (("Retry-After", "3600"), "2"),
+        (("Retry-After", "inf"), "2"),
+        (("Retry-After", "1.5"), "1.5"),
+        (("retry-after-ms", "3600000"), "2000"),
+        (("retry-after-ms", "700"), "700"),
+        (("Retry-After", "Fri, 31 Dec 2100 23:59:59 GMT"), "2"),
+        (("Retry-After", "Fri, 31 Dec 2100 23:59:59 -0000"), "2"),  # no zone: UTC
+        (("Retry-After", "Fri, 31 Dec 2100 23:59:59"), "2"),
+        (("Retry-After", "-inf"), None),  # the SDK would crash on it: backoff instead
+        (("Retry-After", "-5"), None),
+        (("Retry-After", "nan"), None),
+        (("Retry-After", "soon"), "soon"),  # unreadable: the SDK ignores it too
+    ],
+)
+def test_the_retry_after_hook_caps_long_and_drops_invalid_waits(
+    header: tuple[str, str], shown: str | None
+) -> None:
+    import httpx2
+
+    response = SimpleNamespace(headers=httpx2.Headers([header]))
+    capped_retry_after(2.0)(response)
+    assert response.headers.get(header[0]) == shown
+
+
+def test_a_cut_reply_keeps_whole_sentences_and_not_one_whose_quotes_are_still_coming() -> None:
+    from bot.answering.mistral import _complete_sentences
+
+    whole = '{"grounded": true, "sentences": [{"text": "A.", "citations": [{"passage": "P1", '
+    whole += '"quote": "a"}]}'
+    assert [s.text for s in _complete_sentences(whole)] == ["A."]
+    assert [s.text for s in _complete_sentences(whole + ', {"text": "B.", "citations": [')] == [
+        "A."
+    ]
+    assert [s.text for s in _complete_sentences(whole + ', {"text": "B.", "cita')] == ["A."]
+    assert _complete_sentences('{"grounded": true, "sentences": [{"text": "A.", "ci') == []
+    assert _complete_sentences("Sorry, no JSON.") == []
 
 
 def test_a_short_retry_after_is_waited_as_asked(

@@ -266,14 +266,18 @@ class Engine:
         offline = self.offline.answer(retrieval, today)
         return replace(offline, notices=(f"Offline extractive answer: {reason}.", *offline.notices))
 
-    def retrieve(self, raw_question: str, history: Sequence[str]) -> tuple[Question, Retrieval]:
+    def retrieve(
+        self, raw_question: str, history: Sequence[str], k: int | None = None
+    ) -> tuple[Question, Retrieval]:
+        """The cleaned question (with its notices) and what retrieval found for it: `k`
+        passages (default PROCUREBOT_TOP_K). QuestionError when the question is empty."""
         limit = self.settings.max_question_chars
         question = clean_question(raw_question, limit)
         stale = self.freshen()
         question = replace(question, notices=question.notices + stale)
         earlier = [clean_question(h, limit).text for h in history if h.strip()]
         query = standalone(question.text, earlier, self.retriever.families)
-        return question, self.retriever.retrieve_with_sentences(query, self.settings.top_k)
+        return question, self.retriever.retrieve_with_sentences(query, k or self.settings.top_k)
 
     def _finish(
         self, answer: Answer, question: Question, retrieval: Retrieval, started: float

@@ -20,6 +20,13 @@ at `metadata["span"]`, so a chain can cite it the way procurebot does:
     language    the passage's language code
     score       the fused reciprocal-rank score (higher is better; only an order)
     similarity  cosine of the question's and the passage's embeddings
+    notices     what a person should know about this retrieval: the question was cut to
+                PROCUREBOT_MAX_QUESTION_CHARS, files changed since the index was built, …
+
+Retrieval always returns the nearest passages: whether they answer the question (the
+relevance gates of `bot.answering.calibration`) is the answerers' decision, not made here.
+`k` (at least 1) passages are returned per question; without it, PROCUREBOT_TOP_K, and for a
+question that asks several things a few more after them, the best for each part.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from typing import Any
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from bot.answering.engine import Engine
 from bot.answering.retrieval import Passage
@@ -42,7 +49,7 @@ class ProcurebotRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     engine: Engine
-    k: int | None = None  # passages per question; None: the engine's PROCUREBOT_TOP_K
+    k: int | None = Field(default=None, ge=1)  # passages per question; None: PROCUREBOT_TOP_K
 
     @classmethod
     def open(cls, settings: Settings | None = None, **fields: Any) -> ProcurebotRetriever:
@@ -53,12 +60,12 @@ class ProcurebotRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        _, retrieval = self.engine.retrieve(query, ())
-        passages = retrieval.passages[: self.k] if self.k else retrieval.passages
-        return [as_document(passage) for passage in passages]
+        question, retrieval = self.engine.retrieve(query, (), self.k)
+        passages = retrieval.passages[: self.k or len(retrieval.passages)]
+        return [as_document(passage, question.notices) for passage in passages]
 
 
-def as_document(passage: Passage) -> Document:
+def as_document(passage: Passage, notices: tuple[str, ...] = ()) -> Document:
     """A retrieved passage as a LangChain Document (its metadata: the module's docstring)."""
     chunk = passage.chunk
     return Document(
@@ -75,5 +82,6 @@ def as_document(passage: Passage) -> Document:
             "language": chunk.language,
             "score": passage.score,
             "similarity": passage.similarity,
+            "notices": list(notices),
         },
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -279,7 +280,8 @@ def _verified(quote: Quote, by_id: dict[str, Passage]) -> Candidate | None:
 def _complete_sentences(content: str) -> list[CitedSentence]:
     """The sentences of a JSON reply that may be cut short, as far as each has arrived whole
     (its text and every citation so far; pydantic's partial JSON parsing drops a string cut
-    midway, so a half-written text or quote is not shown)."""
+    midway, so a half-written text or quote is not shown). A last sentence without a citation
+    yet is left out: its quotes may still be on their way."""
     try:
         data = from_json(content, allow_partial=True)
     except ValueError:
@@ -291,6 +293,8 @@ def _complete_sentences(content: str) -> list[CitedSentence]:
             found.append(CitedSentence.model_validate(item))
         except ValidationError:
             break
+    while found and not found[-1].citations:  # its quotes may not have arrived yet
+        found.pop()
     return found
 
 
@@ -309,10 +313,15 @@ def capped_retry_after(limit_seconds: float) -> Callable[[Any], None]:
                 wait = float(value) / per_second
             except ValueError:
                 try:
-                    wait = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+                    when = parsedate_to_datetime(value)
                 except (TypeError, ValueError):
                     continue  # unreadable: the SDK ignores it too
-            if wait > limit_seconds:
+                if when.tzinfo is None:  # "-0000" or no zone: RFC 5322 reads it as UTC
+                    when = when.replace(tzinfo=UTC)
+                wait = (when - datetime.now(UTC)).total_seconds()
+            if math.isnan(wait) or wait < 0:  # "-inf" would crash the SDK: back off instead
+                del headers[name]
+            elif wait > limit_seconds:
                 headers[name] = f"{limit_seconds * per_second:g}"
 
     return cap
