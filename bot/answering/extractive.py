@@ -211,11 +211,10 @@ class ExtractiveAnswerer:
         asked = with_aliases(models_named(question, known), self._retriever.aliases)
         about = [s.candidate for s in ranked if about_exactly(s.candidate, asked, known)]
 
-        lead: list[str] = []
         estimated = self._estimate(retrieval, cited, about, asked, language)
-        if isinstance(estimated, Supplements):
-            return estimated  # an estimate asked for that the sources cannot price
-        lead += estimated
+        if estimated.unpriced:
+            return estimated
+        lead = list(estimated.lead)
         happened = events(about[:EVENT_UNITS]) if ASKS_AVAILABILITY.search(question) else []
         if happened:
             current = replacements(retrieval.candidates, asked, known)
@@ -236,9 +235,9 @@ class ExtractiveAnswerer:
         about: list[Candidate],
         asked: frozenset[Model],
         language: str,
-    ) -> list[str] | Supplements:
-        """The cost estimate section (for volumes, or for hours, seats… at a unit price), [] when
-        none is asked for or possible, or the Supplements that say an asked-for estimate
+    ) -> Supplements:
+        """The cost estimate as the lead section (for volumes, or for hours, seats… at a unit
+        price); nothing when none is asked for or possible; `unpriced` when one asked for
         cannot be made."""
         question, known = retrieval.question, self._retriever.families
 
@@ -263,13 +262,13 @@ class ExtractiveAnswerer:
             extra = surcharge(
                 _conditions(question), general(), [line.price.candidate for line in lines]
             )
-            return [estimate_section(lines, cited, language, extra)]
+            return Supplements(lead=(estimate_section(lines, cited, language, extra),))
         if any(need.kind == "price" for need in needs(question)):
             line = self._unit_estimate(question, about, known)
             if line:
                 extra = surcharge(_conditions(question), general(), [line.price.candidate])
-                return [unit_estimate_section(line, cited, language, extra)]
-        return []
+                return Supplements(lead=(unit_estimate_section(line, cited, language, extra),))
+        return Supplements()
 
     @staticmethod
     def _unit_estimate(question: str, about: list[Candidate], known: Families) -> UnitLine | None:
